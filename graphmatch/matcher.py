@@ -1,0 +1,415 @@
+"""The matcher: mutual friends, introductions and ranking, the same over every store."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from .errors import InvalidInput, PersonNotFound
+from .scores import DEFAULT_SCORE, WEIGHTED, check_score, pair_score, score_from_stats
+from .store import GraphStore
+
+__all__ = ["MAX_EXPLAIN", "MAX_LIMIT", "Matcher", "Mutual", "Suggestion"]
+
+MAX_LIMIT = 1000
+MAX_EXPLAIN = 100
+#: Scores are compared after rounding to this many decimals, so that the order in which a
+#: store happens to add up floating-point weights can never reorder two equal scores.
+ORDER_DECIMALS = 10
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class Mutual:
+    """The mutual friends of two people.
+
+    ``count`` is exact; ``people`` names those who allow it, strongest tie first; ``hidden``
+    says how many were withheld because they opted out of being shown as a mutual friend.
+    """
+
+    count: int
+    people: list[str] = field(default_factory=list)
+    hidden: int = 0
+
+    @property
+    def exact(self) -> bool:
+        """Whether every mutual friend is named."""
+        return self.hidden == 0
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One ranked person: score, mutual-friend count and the named mutual friends."""
+
+    person: str
+    score: float
+    mutual_count: int
+    mutual: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the suggestion as JSON-ready data (the HTTP shape)."""
+        return {
+            "id": self.person,
+            "score": self.score,
+            "mutual_count": self.mutual_count,
+            "mutual": list(self.mutual),
+        }
+
+
+def order_key(person: str, score: float, count: int) -> tuple[float, int, str]:
+    """Return the sort key of the one ranking rule: score desc, mutual count desc, id asc."""
+    return (-round(score, ORDER_DECIMALS), -count, person)
+
+
+def explanation_order(mutual: Mapping[str, int]) -> list[str]:
+    """Order mutual friends by tie strength: fewest friends first, then id.
+
+    A mutual friend who knows few people is the stronger tie between two strangers (the same
+    reasoning that weighs Adamic-Adar by 1/ln degree), so they explain a match best.
+    """
+    return sorted(mutual, key=lambda w: (mutual[w], w))
+
+
+def _best(
+    values: Mapping[str, float], counts: Mapping[str, int], limit: int
+) -> list[tuple[str, float, int]]:
+    """Return the ``limit`` best candidates by the ranking rule, as ``(id, score, count)``."""
+    if not values:
+        return []
+    # Find the bar with C-level selection over bare numbers; sort only who is clearly above
+    # it, and pick the rest from those tied with it (often thousands: everyone reached
+    # through one friend ties) by the tie rule alone. The margin is two rounding quanta.
+    margin = 2 * 10.0**-ORDER_DECIMALS
+    bar = heapq.nlargest(limit, values.values())[-1]
+    above = sorted(
+        (order_key(v, s, counts[v]), float(s)) for v, s in values.items() if s > bar + margin
+    )
+    tied = [v for v, s in values.items() if bar - margin <= s <= bar + margin]
+    need = limit - len(above)
+    if (
+        len(tied) > need
+        and len({counts[v] for v in tied}) == 1
+        and len({values[v] for v in tied}) == 1
+    ):
+        tied = heapq.nsmallest(need, tied)
+    pool = above + sorted((order_key(v, values[v], counts[v]), float(values[v])) for v in tied)
+    return [(key[2], value, -key[1]) for key, value in pool[:limit]]
+
+
+def _check_int(name: str, value: object, low: int, high: int) -> int:
+    """Return value if it is an int within [low, high], else raise InvalidInput."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidInput(f"{name} must be an integer from {low} to {high}, got {value!r}")
+    return value
+
+
+def _check_cap(max_degree: int | None) -> int | None:
+    """Return a valid degree cap (None or >= 1)."""
+    if max_degree is None:
+        return None
+    return _check_int("max_degree", max_degree, 1, 2**62)
+
+
+class Matcher:
+    """Answers "friends in common" questions over any :class:`~graphmatch.GraphStore`.
+
+    Parameters
+    ----------
+    store : GraphStore
+        Where the graph lives (:class:`~graphmatch.MemoryStore`, ``Neo4jStore``...).
+    explain : int, default 3
+        How many mutual friends each suggestion names.
+
+    Examples
+    --------
+    >>> import networkx as nx, graphmatch as gm
+    >>> G = nx.Graph([("ann", "bob"), ("bob", "cat"), ("ann", "dan"), ("dan", "cat")])
+    >>> m = gm.Matcher(gm.MemoryStore(G))
+    >>> m.mutual_friends("ann", "cat").people
+    ['bob', 'dan']
+    >>> [(s.person, s.mutual_count) for s in m.suggest("ann")]
+    [('cat', 2)]
+    """
+
+    def __init__(self, store: GraphStore, *, explain: int = 3) -> None:
+        self.store = store
+        self.explain = _check_int("explain", explain, 0, MAX_EXPLAIN)
+
+    def _require(self, *person_ids: str) -> None:
+        """Raise PersonNotFound for the first unknown id."""
+        for pid in person_ids:
+            if not self.store.exists(pid):
+                raise PersonNotFound(pid)
+
+    def mutual_friends(self, a: str, b: str, *, max_degree: int | None = None) -> Mutual:
+        """Return the mutual friends of two people.
+
+        Parameters
+        ----------
+        a, b : str
+            Two different person ids.
+        max_degree : int, optional
+            Leave out mutual friends with more friends than this.
+
+        Returns
+        -------
+        Mutual
+            ``count`` (exact), ``people`` (named, strongest tie first), ``hidden``.
+
+        Raises
+        ------
+        PersonNotFound
+            If either id is unknown.
+        InvalidInput
+            If a == b or max_degree is not a positive integer.
+
+        Examples
+        --------
+        >>> import networkx as nx, graphmatch as gm
+        >>> m = gm.Matcher(gm.MemoryStore(nx.Graph([("a", "w"), ("w", "b")])))
+        >>> m.mutual_friends("a", "b")
+        Mutual(count=1, people=['w'], hidden=0)
+        """
+        cap = _check_cap(max_degree)
+        if a == b:
+            raise InvalidInput("mutual friends need two different people")
+        self._require(a, b)
+        common = self.store.mutual(a, [b], cap)[b]
+        hidden = self.store.hidden_as_mutual(common) if common else set()
+        named = [w for w in explanation_order(common) if w not in hidden]
+        return Mutual(count=len(common), people=named, hidden=len(common) - len(named))
+
+    def score(
+        self, a: str, b: str, score: str = DEFAULT_SCORE, *, max_degree: int | None = None
+    ) -> float:
+        """Return one score for one pair, with no consent filtering.
+
+        Parameters
+        ----------
+        a, b : str
+            Two person ids.
+        score : str
+            One of :data:`graphmatch.SCORES`.
+        max_degree : int, optional
+            Leave out mutual friends with more friends than this.
+
+        Returns
+        -------
+        float
+            The score, as networkx's link-prediction function would give it.
+
+        Raises
+        ------
+        PersonNotFound
+            If either id is unknown.
+        InvalidInput
+            For an unknown score or a == b.
+
+        Examples
+        --------
+        >>> import networkx as nx, graphmatch as gm
+        >>> m = gm.Matcher(gm.MemoryStore(nx.Graph([("a", "w"), ("w", "b")])))
+        >>> m.score("a", "b", "jaccard")
+        1.0
+        """
+        check_score(score)
+        cap = _check_cap(max_degree)
+        if a == b:
+            raise InvalidInput("a score needs two different people")
+        self._require(a, b)
+        common = self.store.mutual(a, [b], cap)[b]
+        degs = self.store.degrees([a, b])
+        return pair_score(score, common, degs[a], degs[b])
+
+    def suggest(
+        self,
+        person_id: str,
+        limit: int = 10,
+        score: str = DEFAULT_SCORE,
+        *,
+        max_degree: int | None = None,
+        explain: int | None = None,
+    ) -> list[Suggestion]:
+        """Return the people person_id may know, best first.
+
+        Candidates are the people at distance exactly 2, never person_id, never a friend,
+        never anyone blocked either way, never anyone who opted out of discovery. Order:
+        score descending, then mutual count descending, then id ascending.
+
+        Parameters
+        ----------
+        person_id : str
+            Who the suggestions are for.
+        limit : int, default 10
+            How many suggestions, 1 to :data:`MAX_LIMIT`.
+        score : str, default "common_neighbors"
+            One of :data:`graphmatch.SCORES`.
+        max_degree : int, optional
+            Degree cap: mutual friends with more friends than this are not counted as
+            evidence (a friend of 5,000 people says little about two strangers).
+        explain : int, optional
+            How many mutual friends to name per suggestion (default: the matcher's).
+
+        Returns
+        -------
+        list of Suggestion
+
+        Raises
+        ------
+        PersonNotFound
+            If person_id is unknown.
+        InvalidInput
+            For an unknown score or out-of-range limit, max_degree or explain.
+
+        Examples
+        --------
+        >>> import networkx as nx, graphmatch as gm
+        >>> G = nx.Graph([("a", "w"), ("w", "b"), ("a", "x"), ("x", "b"), ("x", "c")])
+        >>> [s.person for s in gm.Matcher(gm.MemoryStore(G)).suggest("a")]
+        ['b', 'c']
+        """
+        check_score(score)
+        limit = _check_int("limit", limit, 1, MAX_LIMIT)
+        cap = _check_cap(max_degree)
+        n_explain = (
+            self.explain if explain is None else _check_int("explain", explain, 0, MAX_EXPLAIN)
+        )
+        self._require(person_id)
+        store = self.store
+        drop = {person_id, *store.friends(person_id), *store.blocked_with(person_id)}
+        counts: dict[str, int]
+        values: dict[str, float]
+        if score in WEIGHTED:
+            weights = self._filtered(store.two_hop_weights(person_id, cap), drop)
+            pos = 1 if score == "adamic_adar" else 2
+            counts = {v: t[0] for v, t in weights.items()}
+            values = {v: t[pos] for v, t in weights.items()}
+        else:
+            counts = self._filtered(store.two_hop_counts(person_id, cap), drop)
+            if score == "common_neighbors":
+                values = counts  # type: ignore[assignment]  # ints order like their floats
+            else:
+                du = store.degree(person_id)
+                degs = store.degrees(counts)
+                values = {
+                    v: score_from_stats(score, c, 0.0, 0.0, du, degs[v]) for v, c in counts.items()
+                }
+        ranked = _best(values, counts, limit)
+        return self._explain(person_id, ranked, cap, n_explain)
+
+    def rank(
+        self,
+        person_id: str,
+        candidates: Iterable[str],
+        score: str = DEFAULT_SCORE,
+        *,
+        limit: int | None = None,
+        max_degree: int | None = None,
+        explain: int | None = None,
+        include_friends: bool = False,
+    ) -> list[Suggestion]:
+        """Order a given list of people for person_id, by the same rules as :meth:`suggest`.
+
+        This answers "who here should I meet": the candidates are the people present.
+        Candidates with no friend in common are kept (score 0). person_id, people blocked
+        either way and people who opted out of discovery are dropped; so are friends unless
+        include_friends. Duplicates count once.
+
+        Parameters
+        ----------
+        person_id : str
+            Who the ranking is for.
+        candidates : iterable of str
+            The people to order.
+        score : str, default "common_neighbors"
+            One of :data:`graphmatch.SCORES`.
+        limit : int, optional
+            Keep only the best ``limit`` (1 to :data:`MAX_LIMIT`); all by default.
+        max_degree : int, optional
+            Degree cap on the mutual friends, as in :meth:`suggest`.
+        explain : int, optional
+            How many mutual friends to name per person.
+        include_friends : bool, default False
+            Keep candidates who are already friends.
+
+        Returns
+        -------
+        list of Suggestion
+
+        Raises
+        ------
+        PersonNotFound
+            If person_id or any candidate is unknown.
+        InvalidInput
+            For an unknown score or out-of-range limit, max_degree or explain.
+
+        Examples
+        --------
+        >>> import networkx as nx, graphmatch as gm
+        >>> G = nx.Graph([("a", "w"), ("w", "b"), ("c", "d")])
+        >>> [s.person for s in gm.Matcher(gm.MemoryStore(G)).rank("a", ["c", "b"])]
+        ['b', 'c']
+        """
+        check_score(score)
+        if limit is not None:
+            limit = _check_int("limit", limit, 1, MAX_LIMIT)
+        cap = _check_cap(max_degree)
+        n_explain = (
+            self.explain if explain is None else _check_int("explain", explain, 0, MAX_EXPLAIN)
+        )
+        if isinstance(candidates, str):
+            raise InvalidInput("candidates must be a list of ids, not one string")
+        wanted = list(dict.fromkeys(candidates))
+        self._require(person_id, *wanted)
+        store = self.store
+        drop = {person_id} | store.blocked_with(person_id) | store.undiscoverable(wanted)
+        if not include_friends:
+            drop.update(set(store.friends(person_id)).intersection(wanted))
+        wanted = [c for c in wanted if c not in drop]
+        if not wanted:
+            return []
+        common = store.mutual(person_id, wanted, cap)
+        degs = store.degrees([person_id, *wanted])
+        du = degs[person_id]
+        keyed = []
+        for v in wanted:
+            value = pair_score(score, common[v], du, degs[v])
+            keyed.append((order_key(v, value, len(common[v])), value))
+        keyed.sort()
+        if limit is not None:
+            keyed = keyed[:limit]
+        ranked = [(key[2], value, -key[1]) for key, value in keyed]
+        return self._explain(person_id, ranked, cap, n_explain, common)
+
+    def _filtered(self, stats: dict[str, _T], drop: set[str]) -> dict[str, _T]:
+        """Drop the given people and those who opted out of discovery, in place."""
+        # Stores hand back a fresh dict, so it is filtered in place rather than copied.
+        for other in drop:
+            stats.pop(other, None)
+        for other in self.store.undiscoverable(stats):
+            stats.pop(other, None)
+        return stats
+
+    def _explain(
+        self,
+        person_id: str,
+        ranked: Sequence[tuple[str, float, int]],
+        cap: int | None,
+        n_explain: int,
+        common: Mapping[str, Mapping[str, int]] | None = None,
+    ) -> list[Suggestion]:
+        """Attach up to n_explain named mutual friends to each ranked candidate."""
+        if n_explain == 0 or not ranked:
+            return [Suggestion(v, value, count, []) for v, value, count in ranked]
+        if common is None:
+            common = self.store.mutual(person_id, [v for v, _, _ in ranked], cap)
+        everyone = set().union(*(common[v].keys() for v, _, _ in ranked))
+        hidden = self.store.hidden_as_mutual(everyone) if everyone else set()
+        out = []
+        for v, value, count in ranked:
+            named = [w for w in explanation_order(common[v]) if w not in hidden]
+            out.append(Suggestion(v, value, count, named[:n_explain]))
+        return out
