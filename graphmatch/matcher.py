@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -15,9 +16,10 @@ __all__ = ["MAX_EXPLAIN", "MAX_LIMIT", "Matcher", "Mutual", "Suggestion"]
 
 MAX_LIMIT = 1000
 MAX_EXPLAIN = 100
-#: Scores are compared after rounding to this many decimals, so that the order in which a
-#: store happens to add up floating-point weights can never reorder two equal scores.
-ORDER_DECIMALS = 10
+#: Scores are compared after quantising to multiples of 1e-10 (``floor(s * 1e10 + 0.5)``),
+#: so the order in which a store happens to add up floating-point weights cannot reorder two
+#: equal scores. The compiled kernels quantise with the very same operations.
+QUANTUM_INV = 1e10
 
 _T = TypeVar("_T")
 
@@ -59,9 +61,9 @@ class Suggestion:
         }
 
 
-def order_key(person: str, score: float, count: int) -> tuple[float, int, str]:
+def order_key(person: str, score: float, count: int) -> tuple[int, int, str]:
     """Return the sort key of the one ranking rule: score desc, mutual count desc, id asc."""
-    return (-round(score, ORDER_DECIMALS), -count, person)
+    return (-math.floor(score * QUANTUM_INV + 0.5), -count, person)
 
 
 def explanation_order(mutual: Mapping[str, int]) -> list[str]:
@@ -82,7 +84,7 @@ def _best(
     # Find the bar with C-level selection over bare numbers; sort only who is clearly above
     # it, and pick the rest from those tied with it (often thousands: everyone reached
     # through one friend ties) by the tie rule alone. The margin is two rounding quanta.
-    margin = 2 * 10.0**-ORDER_DECIMALS
+    margin = 2 / QUANTUM_INV
     bar = heapq.nlargest(limit, values.values())[-1]
     above = sorted(
         (order_key(v, s, counts[v]), float(s)) for v, s in values.items() if s > bar + margin
@@ -279,7 +281,15 @@ class Matcher:
         )
         self._require(person_id)
         store = self.store
-        drop = {person_id, *store.friends(person_id), *store.blocked_with(person_id)}
+        blocked = store.blocked_with(person_id)
+        fast = getattr(store, "top_candidates", None)
+        if fast is not None:
+            # A store may rank in a compiled kernel or in its query language; it keeps the
+            # same rule, and the conformance suite runs with and without it.
+            pushed = fast(person_id, score, limit, cap, blocked, n_explain)
+            if pushed is not None:
+                return [Suggestion(*row) for row in pushed]
+        drop = {person_id, *store.friends(person_id), *blocked}
         counts: dict[str, int]
         values: dict[str, float]
         if score in WEIGHTED:

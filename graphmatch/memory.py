@@ -12,12 +12,14 @@ from typing import Any
 import networkx as nx
 
 from .errors import InvalidInput, PersonExists, PersonNotFound
+from .index import CSRIndex
 from .loaders import LoadReport, read_edgelist
 from .store import PairStats
 
 __all__ = ["MemoryStore"]
 
 _FLAGS = ("discoverable", "show_as_mutual")
+INDEX_MODES = ("background", "sync", "off")
 
 
 class MemoryStore:
@@ -31,12 +33,19 @@ class MemoryStore:
     ----------
     graph : networkx.Graph, optional
         A graph to wrap without copying. Node ids must be strings; it must be undirected and
-        simple (not a DiGraph or MultiGraph) and have no self-loops.
+        simple (not a DiGraph or MultiGraph) and have no self-loops. Change it only through
+        the store: the read index cannot see writes made to the graph behind its back.
+    index : {"background", "sync", "off"}, default "background"
+        The read-optimised CSR index (:class:`graphmatch.index.CSRIndex`) that answers
+        ``suggest`` with compiled kernels. ``background``: built on a daemon thread on first
+        use and again after writes, reads falling back to the plain path meanwhile. ``sync``:
+        built by the read that finds it missing or stale. ``off``: never built.
 
     Raises
     ------
     InvalidInput
-        If the graph is directed, a multigraph, has non-string ids or self-loops.
+        If the graph is directed, a multigraph, has non-string ids or self-loops, or the
+        index mode is unknown.
 
     Examples
     --------
@@ -49,7 +58,7 @@ class MemoryStore:
     True
     """
 
-    def __init__(self, graph: nx.Graph | None = None) -> None:
+    def __init__(self, graph: nx.Graph | None = None, *, index: str = "background") -> None:
         if graph is None:
             graph = nx.Graph()
         if graph.is_directed() or graph.is_multigraph():
@@ -70,15 +79,25 @@ class MemoryStore:
         self._undiscoverable: set[str] = set()
         self._hidden_mutual: set[str] = set()
         self._lock = threading.RLock()
+        if index not in INDEX_MODES:
+            raise InvalidInput(f"index must be one of {', '.join(INDEX_MODES)}, got {index!r}")
+        self.index_mode = index
+        # Bumped after every write that changes who exists, who is friends, or who opted
+        # out; an index serves reads only while its version is the current one.
+        self._version = 0
+        self._index: CSRIndex | None = None
+        self._builder: threading.Thread | None = None
 
     @classmethod
-    def from_edgelist(cls, path: str | Path) -> MemoryStore:
+    def from_edgelist(cls, path: str | Path, *, index: str = "background") -> MemoryStore:
         """Load a SNAP or CSV edge list into a new store.
 
         Parameters
         ----------
         path : str or Path
             See :func:`graphmatch.read_edgelist` for the formats and the folding rule.
+        index : str, default "background"
+            The read-index mode, as for the constructor.
 
         Returns
         -------
@@ -101,7 +120,7 @@ class MemoryStore:
         edges, report = read_edgelist(path)
         graph = nx.Graph()
         graph.add_edges_from(edges)
-        store = cls(graph)
+        store = cls(graph, index=index)
         store.load_report = report
         return store
 
@@ -112,6 +131,77 @@ class MemoryStore:
             return self._adj[person_id]
         except (KeyError, TypeError):
             raise PersonNotFound(person_id) from None
+
+    # -- the read index ------------------------------------------------------------------
+    def build_index(self) -> CSRIndex:
+        """Build the CSR index now and start using it; return it.
+
+        Returns
+        -------
+        CSRIndex
+            The new index (also kept by the store until the next write).
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> store = MemoryStore(nx.Graph([("a", "b"), ("b", "c")]), index="off")
+        >>> store.build_index().ids
+        ['a', 'b', 'c']
+        """
+        # Optimistic first: read the graph without the lock and keep the result only if no
+        # write happened meanwhile (writes bump the version after they change the graph).
+        # Under a steady stream of writes, fall back to building under the lock.
+        for _ in range(3):
+            version = self._version
+            try:
+                index = CSRIndex(
+                    self._adj, version, set(self._undiscoverable), set(self._hidden_mutual)
+                )
+            except RuntimeError:  # a dict changed size under the read
+                continue
+            with self._lock:
+                if self._version == version:
+                    self._index = index
+                    return index
+        with self._lock:
+            index = CSRIndex(self._adj, self._version, self._undiscoverable, self._hidden_mutual)
+            self._index = index
+            return index
+
+    def fresh_index(self) -> CSRIndex | None:
+        """Return the index if it reflects every write so far, starting a rebuild if not."""
+        index = self._index
+        if index is not None and index.version == self._version:
+            return index
+        if self.index_mode == "sync":
+            return self.build_index()
+        if self.index_mode == "background":
+            with self._lock:
+                if self._builder is None or not self._builder.is_alive():
+                    self._builder = threading.Thread(
+                        target=self.build_index, name="graphmatch-index", daemon=True
+                    )
+                    self._builder.start()
+        return None
+
+    def top_candidates(
+        self,
+        person_id: str,
+        score: str,
+        limit: int,
+        max_degree: int | None,
+        blocked: Iterable[str],
+        explain: int,
+    ) -> list[tuple[str, float, int, list[str]]] | None:
+        """Rank and explain the distance-2 candidates with the compiled kernels, or None.
+
+        None means "answer by the plain path": no fresh index yet, or a score the kernels
+        do not know. Returns ``(id, score, mutual count, named mutual friends)`` tuples.
+        """
+        index = self.fresh_index()
+        if index is None or person_id not in index.pos:
+            return None
+        return index.top(person_id, score, limit, max_degree, blocked, explain)
 
     # -- lifecycle -----------------------------------------------------------------------
     def ping(self) -> None:
@@ -138,6 +228,8 @@ class MemoryStore:
             if not created and not exist_ok:
                 raise PersonExists(person_id)
             self.graph.add_node(person_id, **clean)
+            if created:
+                self._version += 1
             return created
 
     def add_people(self, people: Iterable[tuple[str, Mapping[str, Any]]]) -> int:
@@ -147,6 +239,7 @@ class MemoryStore:
             _check_id(pid)
         with self._lock:
             self.graph.add_nodes_from(batch)
+            self._version += 1
         return len(batch)
 
     def remove_person(self, person_id: str) -> None:
@@ -160,6 +253,7 @@ class MemoryStore:
                 self._blocks[other].discard(person_id)
             self._undiscoverable.discard(person_id)
             self._hidden_mutual.discard(person_id)
+            self._version += 1
 
     def add_friendship(self, a: str, b: str) -> bool:
         """Befriend two existing people; return True if the friendship is new."""
@@ -171,6 +265,7 @@ class MemoryStore:
             if b in adj_a:
                 return False
             self.graph.add_edge(a, b)
+            self._version += 1
             return True
 
     def add_friendships(self, pairs: Iterable[tuple[str, str]]) -> int:
@@ -189,6 +284,7 @@ class MemoryStore:
             before: int = self.graph.number_of_edges()
             self.graph.add_edges_from(batch)
             after: int = self.graph.number_of_edges()
+            self._version += 1
             return after - before
 
     def remove_friendship(self, a: str, b: str) -> bool:
@@ -199,6 +295,7 @@ class MemoryStore:
             if b not in adj_a:
                 return False
             self.graph.remove_edge(a, b)
+            self._version += 1
             return True
 
     def block(self, person_id: str, other: str) -> None:
@@ -237,6 +334,8 @@ class MemoryStore:
                     off.discard(person_id)
                 elif flag is False:
                     off.add(person_id)
+            if discoverable is not None or show_as_mutual is not None:
+                self._version += 1
 
     # -- reads ---------------------------------------------------------------------------
     def exists(self, person_id: str) -> bool:

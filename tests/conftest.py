@@ -14,7 +14,7 @@ from graphmatch.loaders import read_edgelist
 DATA = Path(__file__).parent / "data"
 FACEBOOK = DATA / "facebook_combined.txt.gz"
 
-STORE_KINDS = ["memory"]
+STORE_KINDS = ["memory", "memory-indexed"]
 
 
 @pytest.fixture(scope="session")
@@ -27,4 +27,9 @@ def facebook_graph() -> nx.Graph:
 @pytest.fixture(params=STORE_KINDS)
 def store(request: pytest.FixtureRequest) -> Iterator[gm.GraphStore]:
     """Yield an empty store of each kind."""
-    yield gm.MemoryStore()
+    if request.param == "memory-indexed":
+        # Rebuilt synchronously by the read after every write, so every read takes the
+        # compiled path: the same suite then checks the kernels against the plain path.
+        yield gm.MemoryStore(index="sync")
+    else:
+        yield gm.MemoryStore(index="off")

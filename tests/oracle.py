@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import networkx as nx
 
 NX_FUNCS = {
@@ -9,6 +11,11 @@ NX_FUNCS = {
     "adamic_adar": nx.adamic_adar_index,
     "resource_allocation": nx.resource_allocation_index,
 }
+
+
+def quantise(score: float) -> int:
+    """Return the score in units of 1e-10, as DESIGN's ranking rule compares them."""
+    return math.floor(score * 1e10 + 0.5)
 
 
 def distance_two(G: nx.Graph, u: str) -> set[str]:
@@ -28,5 +35,5 @@ def nx_top(G: nx.Graph, u: str, score: str, k: int) -> list[tuple[str, float, in
         scored = [(v, float(counts[v])) for v in cands]
     else:
         scored = [(v, s) for _, v, s in NX_FUNCS[score](G, [(u, v) for v in cands])]
-    scored.sort(key=lambda vs: (-round(vs[1], 10), -counts[vs[0]], vs[0]))
+    scored.sort(key=lambda vs: (-quantise(vs[1]), -counts[vs[0]], vs[0]))
     return [(v, s, counts[v]) for v, s in scored[:k]]

@@ -25,10 +25,17 @@ def graphs(draw: st.DrawFn) -> nx.Graph:
     return G
 
 
-@settings(max_examples=150, deadline=None)
-@given(G=graphs(), score=st.sampled_from(gm.SCORES), limit=st.integers(1, 12))
-def test_suggestions_match_networkx_on_random_graphs(G: nx.Graph, score: str, limit: int) -> None:
-    m = gm.Matcher(gm.MemoryStore(G))
+@settings(max_examples=300, deadline=None)
+@given(
+    G=graphs(),
+    score=st.sampled_from(gm.SCORES),
+    limit=st.integers(1, 12),
+    index=st.sampled_from(["off", "sync"]),
+)
+def test_suggestions_match_networkx_on_random_graphs(
+    G: nx.Graph, score: str, limit: int, index: str
+) -> None:
+    m = gm.Matcher(gm.MemoryStore(G, index=index))
     for u in G:
         got = [(s.person, s.mutual_count) for s in m.suggest(u, limit=limit, score=score)]
         assert got == [(v, c) for v, _, c in nx_top(G, u, score, limit)]
