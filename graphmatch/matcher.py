@@ -184,6 +184,42 @@ class Matcher:
         named = [w for w in explanation_order(common) if w not in hidden]
         return Mutual(count=len(common), people=named, hidden=len(common) - len(named))
 
+    def mutual_counts(self, pairs: Iterable[tuple[str, str]]) -> list[int]:
+        """Return how many friends each pair has in common, for many pairs at once.
+
+        Parameters
+        ----------
+        pairs : iterable of (str, str)
+            Pairs of person ids.
+
+        Returns
+        -------
+        list of int
+            One exact count per pair, in order (no consent filtering: counts only).
+
+        Raises
+        ------
+        PersonNotFound
+            If any id is unknown.
+
+        Examples
+        --------
+        >>> import networkx as nx, graphmatch as gm
+        >>> m = gm.Matcher(gm.MemoryStore(nx.Graph([("a", "w"), ("w", "b"), ("a", "b")])))
+        >>> m.mutual_counts([("a", "b"), ("a", "w")])
+        [1, 1]
+        """
+        batch = list(pairs)
+        fast = getattr(self.store, "mutual_counts", None)
+        if fast is not None:
+            counted: list[int] = fast(batch)
+            return counted
+        out = []
+        for a, b in batch:
+            self._require(a, b)
+            out.append(len(self.store.mutual(a, [b])[b]))
+        return out
+
     def score(
         self, a: str, b: str, score: str = DEFAULT_SCORE, *, max_degree: int | None = None
     ) -> float:

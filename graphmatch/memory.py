@@ -132,6 +132,10 @@ class MemoryStore:
         except (KeyError, TypeError):
             raise PersonNotFound(person_id) from None
 
+    def _edges(self) -> int:
+        """Return the number of friendships (half the sum of degrees)."""
+        return sum(map(len, self._adj.values())) // 2
+
     # -- the read index ------------------------------------------------------------------
     def build_index(self) -> CSRIndex:
         """Build the CSR index now and start using it; return it.
@@ -202,6 +206,26 @@ class MemoryStore:
         if index is None or person_id not in index.pos:
             return None
         return index.top(person_id, score, limit, max_degree, blocked, explain)
+
+    def mutual_counts(self, pairs: Iterable[tuple[str, str]]) -> list[int]:
+        """Count friends in common per pair: the compiled merge when the index is fresh."""
+        batch = list(pairs)
+        index = self.fresh_index()
+        if index is not None:
+            pos = index.pos
+            for pair in batch:
+                for p in pair:
+                    if p not in pos:
+                        raise PersonNotFound(p)
+            counts: list[int] = index.mutual_counts(batch).tolist()
+            return counts
+        with self._lock:
+            out = []
+            for a, b in batch:
+                adj_a, adj_b = self._require(a), self._require(b)
+                small, big = (adj_a, adj_b) if len(adj_a) <= len(adj_b) else (adj_b, adj_a)
+                out.append(sum(1 for w in small if w in big and w != a and w != b))
+            return out
 
     # -- lifecycle -----------------------------------------------------------------------
     def ping(self) -> None:
@@ -281,11 +305,13 @@ class MemoryStore:
             if a == b:
                 raise InvalidInput(f"a person cannot befriend themselves ({a!r})")
         with self._lock:
-            before: int = self.graph.number_of_edges()
+            adj = self._adj
+            # Count the new pairs first (number_of_edges() walks every node), then let
+            # networkx add them all, creating missing people.
+            new = sum(1 for a, b in set(map(_canonical, batch)) if a not in adj or b not in adj[a])
             self.graph.add_edges_from(batch)
-            after: int = self.graph.number_of_edges()
             self._version += 1
-            return after - before
+            return new
 
     def remove_friendship(self, a: str, b: str) -> bool:
         """Remove a friendship; return True if there was one."""
@@ -370,7 +396,7 @@ class MemoryStore:
     def counts(self) -> tuple[int, int]:
         """Return ``(people, friendships)``."""
         with self._lock:
-            return self.graph.number_of_nodes(), self.graph.number_of_edges()
+            return len(self._adj), self._edges()
 
     def blocked_with(self, person_id: str) -> set[str]:
         """Return everyone person_id blocked or was blocked by."""
@@ -445,6 +471,12 @@ class MemoryStore:
                     aa[v] = get_a(v, 0.0) + wa
                     ra[v] = get_r(v, 0.0) + wr
             return {v: (c, aa[v], ra[v]) for v, c in count.items()}
+
+
+def _canonical(pair: tuple[str, str]) -> tuple[str, str]:
+    """Return the pair with the smaller id first."""
+    a, b = pair
+    return (a, b) if a < b else (b, a)
 
 
 def _intersect(flagged: set[str], person_ids: Iterable[str]) -> set[str]:

@@ -191,3 +191,12 @@ def test_single_pair_score_matches_the_formulas(store: gm.GraphStore) -> None:
     assert m.score("ann", "eve", "jaccard") == pytest.approx(3 / 3)
     assert m.score("ann", "eve", "resource_allocation") == pytest.approx(3 / 3)
     assert m.score("ann", "hal") == 0.0
+
+
+def test_mutual_counts_agree_with_mutual_friends(store: gm.GraphStore) -> None:
+    m = _fill(store, WORLD)
+    people = sorted({p for pair in WORLD for p in pair})
+    pairs = [(a, b) for a in people for b in people if a != b]
+    assert m.mutual_counts(pairs) == [m.mutual_friends(a, b).count for a, b in pairs]
+    with pytest.raises(gm.PersonNotFound):
+        m.mutual_counts([("ann", "nobody")])
