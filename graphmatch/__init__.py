@@ -21,29 +21,51 @@ from .errors import (
 from .loaders import LoadReport, iter_edges, read_edgelist
 from .matcher import Matcher, Mutual, Suggestion
 from .memory import MemoryStore
+from .presence import (
+    CheckIn,
+    EventInfo,
+    EventNotFound,
+    EventPair,
+    MemoryPresenceIndex,
+    Nearby,
+    NotCheckedIn,
+    Presence,
+    PresenceIndex,
+)
 from .scores import DEFAULT_SCORE, SCORES, pair_score
 from .store import GraphStore, PairStats
 
 if TYPE_CHECKING:
     from .neo4j_store import Neo4jStore
+    from .presence_neo4j import Neo4jPresenceIndex
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_SCORE",
     "SCORES",
+    "CheckIn",
+    "EventInfo",
+    "EventNotFound",
+    "EventPair",
     "GraphMatchError",
     "GraphStore",
     "InvalidInput",
     "LoadReport",
     "Matcher",
+    "MemoryPresenceIndex",
     "MemoryStore",
     "Mutual",
+    "Nearby",
+    "Neo4jPresenceIndex",
     "Neo4jStore",
+    "NotCheckedIn",
     "PairStats",
     "ParseError",
     "PersonExists",
     "PersonNotFound",
+    "Presence",
+    "PresenceIndex",
     "StoreUnavailable",
     "Suggestion",
     "iter_edges",
@@ -53,9 +75,13 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # The Neo4j store pulls in the driver; import it only when someone asks for it.
+    # The Neo4j classes pull in the driver; import them only when someone asks for them.
     if name == "Neo4jStore":
         from .neo4j_store import Neo4jStore
 
         return Neo4jStore
+    if name == "Neo4jPresenceIndex":
+        from .presence_neo4j import Neo4jPresenceIndex
+
+        return Neo4jPresenceIndex
     raise AttributeError(f"module 'graphmatch' has no attribute {name!r}")

@@ -136,14 +136,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _subcommand_registrars() -> list[Callable[[Any], None]]:
     """Return the functions that add the subcommands living outside this module."""
-    registrars: list[Callable[[Any], None]] = []
-    try:
-        from seed_data.cli import register as register_seed
-    except ImportError:  # seed_data is part of the same distribution; tolerate a partial copy
-        pass
-    else:
-        registrars.append(register_seed)
-    return registrars
+    # Imported here, not at the top: `serve` pulls in Flask, `seed` Faker, and a plain
+    # `graphmatch suggest` should not pay for either.
+    from api.cli import register as register_serve
+    from seed_data.cli import register as register_seed
+
+    from .perf_cli import register as register_perf
+    from .presence_cli import register as register_presence
+
+    return [register_serve, register_seed, register_presence, register_perf]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

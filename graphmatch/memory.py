@@ -11,6 +11,7 @@ from typing import Any
 
 import networkx as nx
 
+from . import kernels
 from .errors import InvalidInput, PersonExists, PersonNotFound
 from .index import CSRIndex
 from .loaders import LoadReport, read_edgelist
@@ -206,6 +207,15 @@ class MemoryStore:
         if index is None or person_id not in index.pos:
             return None
         return index.top(person_id, score, limit, max_degree, blocked, explain)
+
+    def mutual_count(self, a: str, b: str) -> int:
+        """Count the friends in common of one pair: one scalar kernel call when indexed."""
+        index = self.fresh_index()
+        if index is not None:
+            x, y = index.pos.get(a), index.pos.get(b)
+            if x is not None and y is not None:
+                return int(kernels.mutual_count(index.indptr, index.indices, x, y))
+        return self.mutual_counts([(a, b)])[0]
 
     def mutual_counts(self, pairs: Iterable[tuple[str, str]]) -> list[int]:
         """Count friends in common per pair: the compiled merge when the index is fresh."""
@@ -403,6 +413,11 @@ class MemoryStore:
         with self._lock:
             self._require(person_id)
             return self._blocks.get(person_id, set()) | self._blocked_by.get(person_id, set())
+
+    def block_pairs(self) -> list[tuple[str, str]]:
+        """Return every block as ``(who, whom)``, sorted."""
+        with self._lock:
+            return sorted((a, b) for a, others in self._blocks.items() for b in others)
 
     def undiscoverable(self, person_ids: Iterable[str]) -> set[str]:
         """Return those of person_ids who opted out of discovery."""

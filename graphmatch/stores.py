@@ -58,7 +58,13 @@ def open_store(
             raise InvalidInput("--graph loads a file into memory; use 'graphmatch load' for Neo4j")
         from .neo4j_store import Neo4jStore
 
-        neo: GraphStore = Neo4jStore()
+        user = environ.get("NEO4J_USER", "neo4j")
+        password = environ.get("NEO4J_PASSWORD")
+        neo: GraphStore = Neo4jStore(
+            environ.get("NEO4J_URI"),
+            auth=(user, password) if password is not None else None,
+            database=environ.get("NEO4J_DATABASE"),
+        )
         neo.ping()
         return neo
     raise InvalidInput(f"unknown store {kind!r}; choose one of {', '.join(STORE_KINDS)}")

@@ -1,0 +1,129 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from graphmatch.matcher import Matcher
+from graphmatch.memory import MemoryStore
+from graphmatch.store import GraphStore
+from graphmatch.stores import open_store
+
+from . import discovery, friends, health, people, presence, privacy
+from .auth import KeyRing
+from .errors import register_error_handlers
+from .openapi import build_openapi
+from .routing import ApiBlueprint, Services
+from .settings import load_settings
+
+__all__ = ["BLUEPRINTS", "close_app", "create_app", "open_configured_store"]
+
+logger = logging.getLogger("api")
+
+#: One blueprint per resource. A new resource (presence, events) adds its module here.
+BLUEPRINTS: list[ApiBlueprint] = [
+    health.bp,
+    people.bp,
+    friends.bp,
+    privacy.bp,
+    discovery.bp,
+    presence.bp,
+]
+
+
+def open_configured_store(settings: Mapping[str, Any]) -> GraphStore:
+    """Open the store the settings ask for.
+
+    Memory by default (journaled under ``DATA_DIR`` when one is set), Neo4j when ``STORE``
+    says so or ``NEO4J_URI`` is set; Neo4j is its own durable store, so no journal.
+
+    Parameters
+    ----------
+    settings : mapping
+        ``STORE`` and ``DATA_DIR`` are read.
+
+    Returns
+    -------
+    GraphStore
+
+    Raises
+    ------
+    StoreUnavailable
+        If Neo4j cannot be reached or the data dir cannot be used.
+
+    Examples
+    --------
+    >>> open_configured_store({"STORE": "memory", "DATA_DIR": None}).counts()
+    (0, 0)
+    """
+    opened = open_store(settings.get("STORE"))
+    data_dir = settings.get("DATA_DIR")
+    if data_dir is not None and isinstance(opened, MemoryStore):
+        from graphmatch.journal import JournaledStore
+
+        return JournaledStore(opened, Path(data_dir))
+    return opened
+
+
+def create_app(config: Mapping[str, Any] | None = None, store: GraphStore | None = None) -> Flask:
+    """Create the graphmatch HTTP API.
+
+    Parameters
+    ----------
+    config : mapping, optional
+        Settings (see :mod:`api.settings`); they win over ``GRAPHMATCH_*`` variables.
+    store : GraphStore, optional
+        A store to serve (tests, embedding). Without one the app opens the configured
+        store and closes it when :func:`close_app` runs.
+
+    Returns
+    -------
+    flask.Flask
+
+    Raises
+    ------
+    InvalidInput
+        For malformed settings (an API key entry without a scope...).
+    StoreUnavailable
+        If the configured store cannot be opened.
+
+    Examples
+    --------
+    >>> import graphmatch as gm
+    >>> app = create_app(store=gm.MemoryStore())
+    >>> app.test_client().get("/healthz").get_json()
+    {'status': 'ok'}
+    """
+    app = Flask(__name__, static_folder="static", static_url_path="/static")
+    settings = load_settings(config)
+    keys = KeyRing(settings.pop("API_KEYS"))  # keep only digests; clear keys leave config
+    app.config.update(settings)
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep documented field order
+    owns = store is None
+    if store is None:
+        store = open_configured_store(settings)
+    app.extensions["graphmatch"] = Services(store, Matcher(store), keys, owns_store=owns)
+    register_error_handlers(app)
+    for bp in BLUEPRINTS:
+        app.register_blueprint(bp)
+    groups = [(bp.url_prefix or "", bp.operations) for bp in BLUEPRINTS]
+    app.extensions["graphmatch.openapi"] = build_openapi(groups, app.config, secured=keys.enabled)
+    return app
+
+
+def close_app(app: Flask) -> None:
+    """Close the store the app opened itself (an injected store is the caller's to close).
+
+    Parameters
+    ----------
+    app : flask.Flask
+        An app from :func:`create_app`.
+    """
+    services: Services = app.extensions["graphmatch"]
+    if services.owns_store:
+        services.store.close()

@@ -1,0 +1,98 @@
+"""API keys: read and write scopes, constant-time comparison, keys never kept in clear.
+
+A request presents its key as ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``.
+A write key may also read. With no keys configured every request is allowed (the serve
+command then binds to loopback only unless told the server is open).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+
+from .errors import ApiError
+
+__all__ = ["KeyRing"]
+
+
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="graphmatch"'}
+
+
+def _digest(key: str) -> bytes:
+    # Comparing fixed-length digests keeps the comparison time independent of the key's
+    # length and content; the clear key is not kept in memory beyond start-up.
+    return hashlib.sha256(key.encode()).digest()
+
+
+class KeyRing:
+    """The configured API keys, as digests with their scopes.
+
+    Parameters
+    ----------
+    keys : mapping of str to {"read", "write"}
+        Clear keys and their scopes.
+
+    Examples
+    --------
+    >>> ring = KeyRing({"r-key": "read", "w-key": "write"})
+    >>> ring.scope_of("w-key"), ring.scope_of("nope")
+    ('write', None)
+    >>> repr(ring)
+    'KeyRing(2 keys)'
+    """
+
+    def __init__(self, keys: Mapping[str, str]) -> None:
+        self._entries = [(_digest(k), scope) for k, scope in keys.items()]
+
+    def __repr__(self) -> str:
+        return f"KeyRing({len(self._entries)} keys)"
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any key is configured (if not, access is open)."""
+        return bool(self._entries)
+
+    def scope_of(self, presented: str) -> str | None:
+        """Return the scope of a presented key, or None if it matches none.
+
+        Every configured key is compared, so the time taken does not reveal which one
+        (or whether any) matched.
+        """
+        probe = _digest(presented)
+        found: str | None = None
+        for digest, scope in self._entries:
+            if hmac.compare_digest(probe, digest):
+                found = scope
+        return found
+
+    def check(self, authorization: str | None, api_key: str | None, needed: str) -> None:
+        """Raise ApiError 401/403 unless the request's key grants the needed scope.
+
+        Parameters
+        ----------
+        authorization : str or None
+            The ``Authorization`` header (``Bearer <key>``).
+        api_key : str or None
+            The ``X-API-Key`` header (wins over Authorization).
+        needed : {"read", "write"}
+            The scope the operation needs.
+
+        Raises
+        ------
+        ApiError
+            401 when no key or an unknown key is presented, 403 when a read key tries to write.
+        """
+        if not self._entries:
+            return
+        presented = api_key
+        auth = authorization or ""
+        if presented is None and auth[:7].lower() == "bearer ":
+            presented = auth[7:].strip()
+        if not presented:
+            raise ApiError(401, "unauthorized", "an API key is required", {}, _CHALLENGE)
+        scope = self.scope_of(presented)
+        if scope is None:
+            raise ApiError(401, "unauthorized", "the API key is not valid", {}, _CHALLENGE)
+        if needed == "write" and scope != "write":
+            raise ApiError(403, "forbidden", "this API key may only read", {"needed": "write"})

@@ -1,0 +1,212 @@
+"""The request and response models of the HTTP API (one set: validation and OpenAPI).
+
+Ids are strings of 1 to 256 characters; ids created over HTTP may not contain ``/`` so that
+every person can be addressed in a path. Profile attributes are flat: strings (up to 1,000
+characters), numbers, booleans, or lists of up to 100 strings, under names that start with a
+letter or underscore, so that both stores (networkx and Neo4j properties) keep them alike.
+"""
+
+from __future__ import annotations
+
+from graphmatch.matcher import MAX_EXPLAIN, MAX_LIMIT
+from graphmatch.scores import DEFAULT_SCORE, SCORES
+
+from .schema import Model, array, boolean, integer, number, obj, string
+
+__all__ = [
+    "ATTRIBUTES",
+    "BULK_FRIENDSHIPS",
+    "BULK_RESULT",
+    "CONSENT",
+    "CONSENT_UPDATE",
+    "ERROR",
+    "FRIENDSHIP",
+    "FRIENDS_PAGE",
+    "FRIENDS_QUERY",
+    "HEALTH",
+    "MUTUAL",
+    "MUTUAL_QUERY",
+    "PERSON",
+    "PERSON_CREATE",
+    "RANK_REQUEST",
+    "SUGGESTIONS",
+    "SUGGESTIONS_QUERY",
+]
+
+MAX_ID = 256
+#: The largest degree cap the matcher takes.
+MAX_DEGREE_CAP = 2**62
+
+ID = string(1, MAX_ID, description="A person id.")
+NEW_ID = string(1, MAX_ID, pattern="^[^/]+$", description="A new person id (no '/').")
+ATTR_NAME = string(1, 64, pattern="^[A-Za-z_][A-Za-z0-9_]*$")
+ATTR_VALUE = {
+    "type": ["string", "number", "boolean", "array"],
+    "maxLength": 1000,
+    "items": string(0, 1000),
+    "maxItems": 100,
+    "minimum": -(2**53),
+    "maximum": 2**53,
+    "description": "A string, number, boolean or list of strings.",
+}
+ATTRIBUTES = obj(
+    {},
+    additional=ATTR_VALUE,
+    maxProperties=64,
+    propertyNames=ATTR_NAME,
+    description="Profile attributes ('id', 'discoverable', 'show_as_mutual' are reserved).",
+)
+SCORE = string(enum=list(SCORES), default=DEFAULT_SCORE, description="Link-prediction score.")
+DEGREE_CAP = integer(
+    1, MAX_DEGREE_CAP, description="Ignore mutual friends with more friends than this."
+)
+LIMIT = integer(1, MAX_LIMIT, default=10, description="How many results.")
+EXPLAIN = integer(0, MAX_EXPLAIN, default=3, description="Mutual friends named per result.")
+
+# -- requests ------------------------------------------------------------------------------
+PERSON_CREATE = Model(
+    "PersonCreate",
+    obj(
+        {
+            "id": NEW_ID,
+            "attributes": ATTRIBUTES,
+            "discoverable": boolean(default=True, description="May appear in suggestions."),
+            "show_as_mutual": boolean(default=True, description="May be named as a mutual."),
+        },
+        required=["id"],
+    ),
+)
+FRIENDS_QUERY = Model(
+    "FriendsQuery",
+    obj(
+        {
+            "limit": integer(1, MAX_LIMIT, default=100, description="Page size."),
+            "cursor": string(1, 2048, description="next_cursor of the previous page."),
+            "offset": integer(0, 2**31, description="Skip this many (instead of a cursor)."),
+        }
+    ),
+)
+MUTUAL_QUERY = Model("MutualQuery", obj({"max_degree": DEGREE_CAP}))
+SUGGESTIONS_QUERY = Model(
+    "SuggestionsQuery",
+    obj({"limit": LIMIT, "score": SCORE, "max_degree": DEGREE_CAP, "explain": EXPLAIN}),
+)
+RANK_REQUEST = Model(
+    "RankRequest",
+    obj(
+        {
+            "candidates": array(ID, 1, description="The people to order (e.g. those present)."),
+            "score": SCORE,
+            "limit": integer(1, MAX_LIMIT, description="Keep the best this many (default all)."),
+            "max_degree": DEGREE_CAP,
+            "explain": EXPLAIN,
+            "include_friends": boolean(default=False, description="Keep existing friends."),
+        },
+        required=["candidates"],
+    ),
+)
+CONSENT_UPDATE = Model(
+    "ConsentUpdate",
+    obj(
+        {
+            "discoverable": boolean(description="May appear in others' suggestions."),
+            "show_as_mutual": boolean(description="May be named as someone's mutual friend."),
+        },
+        description="Flags left out stay as they are.",
+    ),
+)
+BULK_FRIENDSHIPS = Model(
+    "BulkFriendships",
+    obj(
+        {
+            "friendships": array(
+                array(ID, 2, 2),
+                1,
+                description="Pairs of ids; missing people are created.",
+            )
+        },
+        required=["friendships"],
+    ),
+)
+
+# -- responses -----------------------------------------------------------------------------
+PERSON = Model(
+    "Person",
+    obj(
+        {
+            "id": ID,
+            "attributes": obj({}, additional=True),
+            "discoverable": boolean(),
+            "show_as_mutual": boolean(),
+            "friend_count": integer(0),
+        },
+        required=["id", "attributes", "discoverable", "show_as_mutual", "friend_count"],
+    ),
+)
+FRIENDSHIP = Model(
+    "Friendship",
+    obj(
+        {"id": ID, "friend": ID, "created": boolean()},
+        required=["id", "friend", "created"],
+    ),
+)
+FRIENDS_PAGE = Model(
+    "FriendsPage",
+    obj(
+        {
+            "id": ID,
+            "friends": array(ID),
+            "total": integer(0),
+            "next_cursor": {"type": ["string", "null"]},
+        },
+        required=["id", "friends", "total", "next_cursor"],
+    ),
+)
+MUTUAL = Model(
+    "Mutual",
+    obj(
+        {
+            "count": integer(0, description="Exact number of mutual friends."),
+            "people": array(ID, description="Named mutual friends, strongest tie first."),
+            "hidden": integer(0, description="Mutual friends not named by their choice."),
+            "exact": boolean(description="Whether every mutual friend is named."),
+        },
+        required=["count", "people", "hidden", "exact"],
+    ),
+)
+SUGGESTION = obj(
+    {"id": ID, "score": number(), "mutual_count": integer(0), "mutual": array(ID)},
+    required=["id", "score", "mutual_count", "mutual"],
+)
+SUGGESTIONS = Model(
+    "Suggestions", obj({"suggestions": array(SUGGESTION)}, required=["suggestions"])
+)
+CONSENT = Model(
+    "Consent",
+    obj(
+        {"id": ID, "discoverable": boolean(), "show_as_mutual": boolean()},
+        required=["id", "discoverable", "show_as_mutual"],
+    ),
+)
+BULK_RESULT = Model(
+    "BulkResult",
+    obj(
+        {
+            "received": integer(0, description="Pairs in the request."),
+            "created": integer(0, description="Friendships that did not exist before."),
+        },
+        required=["received", "created"],
+    ),
+)
+HEALTH = Model("Health", obj({"status": string()}, required=["status"]))
+ERROR = Model(
+    "Error",
+    obj(
+        {
+            "code": string(description="Stable machine-readable code."),
+            "message": string(),
+            "details": obj({}, additional=True),
+        },
+        required=["code", "message", "details"],
+    ),
+)

@@ -1,0 +1,427 @@
+"""Presence and events: check in, check out, who is near, whom to meet at an event.
+
+=====================================================  =========================================
+endpoint                                               answer
+=====================================================  =========================================
+``PUT /v1/people/{id}/presence``                       check in (replaces an earlier check-in)
+``GET /v1/people/{id}/presence``                       the live check-in (404 ``not_checked_in``)
+``DELETE /v1/people/{id}/presence``                    check out (idempotent, 204)
+``GET /v1/people/{id}/nearby``                         people present near them, ranked
+``PUT /v1/events/{event_id}``                          create or update an event
+``GET /v1/events/{event_id}``                          the event and how many are checked in
+``GET /v1/events/{event_id}/introductions/{id}``       whom this attendee should meet
+``GET /v1/events/{event_id}/top-pairs``                attendee pairs most worth introducing
+=====================================================  =========================================
+
+Errors beyond the common ones: an unknown event is 404 ``event_not_found``; asking who is near
+(or whom to meet at an event) without being checked in (there) is 409 ``not_checked_in``.
+Ranges: lat [-90, 90], lon [-180, 180], radius_m [1, 50000], ttl_s [60, 86400].
+
+The presence service lives in ``app.extensions["graphmatch.presence"]``; it is created over
+the app's store and matcher when the blueprint is registered (memory index, or Neo4j's for a
+Neo4j store). Replace it there to inject a clock.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from flask import current_app
+from flask.blueprints import BlueprintSetupState
+from flask.sansio.app import App
+from flask.typing import ResponseReturnValue
+
+from graphmatch.matcher import MAX_EXPLAIN, MAX_LIMIT
+from graphmatch.presence import (
+    DEFAULT_RADIUS_M,
+    DEFAULT_TTL_S,
+    MAX_RADIUS_M,
+    MAX_TTL_S,
+    MIN_RADIUS_M,
+    MIN_TTL_S,
+    Presence,
+)
+from graphmatch.scores import DEFAULT_SCORE, SCORES
+
+from .errors import ApiError
+from .models import ERROR
+from .routing import ApiBlueprint, Services
+from .schema import Model, array, boolean, integer, number, obj, string
+
+__all__ = ["EXTENSION", "bp", "init_presence", "presence"]
+
+EXTENSION = "graphmatch.presence"
+
+bp = ApiBlueprint("presence", __name__, url_prefix="/v1", tag="presence")
+
+_EVENT_PARAM = {"event_id": "An event id."}
+_lock = threading.Lock()
+
+# -- models ------------------------------------------------------------------------------------
+_ID = string(1, 256, description="A person id.")
+_EVENT_ID = string(1, 256, pattern="^[^/]+$", description="An event id (no '/').")
+_LAT = number(minimum=-90, maximum=90, description="Degrees north, -90 to 90.")
+_LON = number(minimum=-180, maximum=180, description="Degrees east, -180 to 180.")
+_SCORE = string(enum=list(SCORES), default=DEFAULT_SCORE, description="Link-prediction score.")
+_LIMIT = integer(1, MAX_LIMIT, default=10, description="How many results.")
+_EXPLAIN = integer(0, MAX_EXPLAIN, default=3, description="Mutual friends named per result.")
+_CAP = integer(1, 2**62, description="Ignore mutual friends with more friends than this.")
+
+CHECK_IN = Model(
+    "CheckInRequest",
+    obj(
+        {
+            "lat": _LAT,
+            "lon": _LON,
+            "event_id": _EVENT_ID,
+            "ttl_s": number(
+                minimum=MIN_TTL_S,
+                maximum=MAX_TTL_S,
+                default=DEFAULT_TTL_S,
+                description="Seconds until the presence expires on its own.",
+            ),
+            "visible": boolean(
+                default=True, description="False: see who is near, but nobody sees you."
+            ),
+        },
+        description="A coordinate (lat and lon together), an event, or both.",
+    ),
+)
+PRESENCE = Model(
+    "Presence",
+    obj(
+        {
+            "id": _ID,
+            "lat": {"type": ["number", "null"]},
+            "lon": {"type": ["number", "null"]},
+            "event_id": {"type": ["string", "null"]},
+            "visible": boolean(),
+            "checked_in_at": number(description="Unix seconds."),
+            "expires_at": number(description="Unix seconds."),
+            "ttl_s": number(description="Seconds left."),
+        },
+        required=["id", "lat", "lon", "event_id", "visible", "checked_in_at", "expires_at"],
+    ),
+)
+NEARBY_QUERY = Model(
+    "NearbyQuery",
+    obj(
+        {
+            "radius_m": number(
+                minimum=MIN_RADIUS_M,
+                maximum=MAX_RADIUS_M,
+                default=DEFAULT_RADIUS_M,
+                description="Great-circle radius in metres.",
+            ),
+            "limit": _LIMIT,
+            "score": _SCORE,
+            "include_friends": boolean(default=False, description="Keep existing friends."),
+            "max_degree": _CAP,
+            "explain": _EXPLAIN,
+        }
+    ),
+)
+NEARBY = Model(
+    "Nearby",
+    obj(
+        {
+            "nearby": array(
+                obj(
+                    {
+                        "id": _ID,
+                        "score": number(),
+                        "mutual_count": integer(0),
+                        "mutual": array(_ID),
+                        "distance_m": {
+                            "type": ["integer", "null"],
+                            "description": "Whole metres; null if only at the same event.",
+                        },
+                        "same_event": boolean(),
+                    },
+                    required=["id", "score", "mutual_count", "mutual", "distance_m", "same_event"],
+                )
+            )
+        },
+        required=["nearby"],
+    ),
+)
+EVENT_UPDATE = Model(
+    "EventUpdate",
+    obj(
+        {"name": string(0, 1000, default=""), "lat": _LAT, "lon": _LON},
+        description="Where the event is (lat and lon together) is optional.",
+    ),
+)
+EVENT = Model(
+    "Event",
+    obj(
+        {
+            "id": _ID,
+            "name": string(),
+            "lat": {"type": ["number", "null"]},
+            "lon": {"type": ["number", "null"]},
+            "attendees": integer(0, description="People visibly checked in now."),
+        },
+        required=["id", "name", "lat", "lon", "attendees"],
+    ),
+)
+INTRODUCTIONS_QUERY = Model(
+    "EventIntroductionsQuery",
+    obj(
+        {
+            "limit": _LIMIT,
+            "score": _SCORE,
+            "include_friends": boolean(default=False, description="Keep existing friends."),
+            "max_degree": _CAP,
+            "explain": _EXPLAIN,
+        }
+    ),
+)
+SUGGESTIONS = Model(
+    "EventIntroductions",
+    obj(
+        {
+            "suggestions": array(
+                obj(
+                    {
+                        "id": _ID,
+                        "score": number(),
+                        "mutual_count": integer(0),
+                        "mutual": array(_ID),
+                    },
+                    required=["id", "score", "mutual_count", "mutual"],
+                )
+            )
+        },
+        required=["suggestions"],
+    ),
+)
+TOP_PAIRS_QUERY = Model(
+    "TopPairsQuery", obj({"limit": _LIMIT, "max_degree": _CAP, "explain": _EXPLAIN})
+)
+TOP_PAIRS = Model(
+    "TopPairs",
+    obj(
+        {
+            "pairs": array(
+                obj(
+                    {"a": _ID, "b": _ID, "mutual_count": integer(1), "mutual": array(_ID)},
+                    required=["a", "b", "mutual_count", "mutual"],
+                )
+            )
+        },
+        required=["pairs"],
+    ),
+)
+
+
+# -- the service -------------------------------------------------------------------------------
+def init_presence(app: App, service: Presence | None = None) -> Presence:
+    """Attach a presence service to an app (the app's store and matcher by default).
+
+    Parameters
+    ----------
+    app : flask.Flask
+        An app from :func:`api.create_app`.
+    service : Presence, optional
+        A ready service (a test clock, another index).
+
+    Returns
+    -------
+    Presence
+        The service now in ``app.extensions["graphmatch.presence"]``.
+
+    Examples
+    --------
+    >>> import graphmatch as gm
+    >>> from api import create_app
+    >>> app = create_app(store=gm.MemoryStore())
+    >>> init_presence(app).store is app.extensions["graphmatch"].store
+    True
+    """
+    if service is None:
+        services: Services = app.extensions["graphmatch"]
+        service = Presence(services.store, matcher=services.matcher)
+    app.extensions[EXTENSION] = service
+    return service
+
+
+@bp.record
+def _on_register(state: BlueprintSetupState) -> None:
+    # The app factory puts the store in extensions before it registers blueprints.
+    if EXTENSION not in state.app.extensions and "graphmatch" in state.app.extensions:
+        init_presence(state.app)
+
+
+def presence() -> Presence:
+    """Return the current app's presence service (created on first use if missing)."""
+    found: Presence | None = current_app.extensions.get(EXTENSION)
+    if found is None:
+        with _lock:
+            found = current_app.extensions.get(EXTENSION)
+            if found is None:
+                found = init_presence(current_app)
+    return found
+
+
+# -- people's presence -------------------------------------------------------------------------
+@bp.operation(
+    "PUT",
+    "/people/<person_id>/presence",
+    summary="Check in at a coordinate and/or an event (opt in to being found nearby)",
+    scope="write",
+    body=CHECK_IN,
+    responses={200: ("The check-in", PRESENCE)},
+    description=(
+        "Replaces any earlier check-in. Without lat/lon, an event's own location is used. "
+        "visible=false is see-only. Unknown event: 404 event_not_found."
+    ),
+)
+def check_in(person_id: str, body: dict[str, Any]) -> ResponseReturnValue:
+    p = presence()
+    rec = p.check_in(
+        person_id,
+        lat=body.get("lat"),
+        lon=body.get("lon"),
+        event_id=body.get("event_id"),
+        ttl_s=body["ttl_s"],
+        visible=body["visible"],
+    )
+    return rec.as_dict(rec.checked_in_at)
+
+
+@bp.operation(
+    "GET",
+    "/people/<person_id>/presence",
+    summary="The person's live check-in",
+    responses={200: ("The check-in", PRESENCE)},
+    description="404 not_checked_in when there is none (never checked in, out, or expired).",
+)
+def get_presence(person_id: str) -> ResponseReturnValue:
+    p = presence()
+    rec = p.where(person_id)
+    if rec is None:
+        message = f"person {person_id!r} is not checked in"
+        raise ApiError(404, "not_checked_in", message, {"id": person_id})
+    return rec.as_dict(p.clock())
+
+
+@bp.operation(
+    "DELETE",
+    "/people/<person_id>/presence",
+    summary="Check out now (idempotent)",
+    scope="write",
+    responses={204: ("Not present any more", None)},
+)
+def check_out(person_id: str) -> ResponseReturnValue:
+    presence().check_out(person_id)
+    return "", 204
+
+
+@bp.operation(
+    "GET",
+    "/people/<person_id>/nearby",
+    summary="People present near this person, ranked by friends in common",
+    query=NEARBY_QUERY,
+    responses={
+        200: ("Ranked like suggestions, with distance", NEARBY),
+        409: ("The person is not checked in", ERROR),
+    },
+    description=(
+        "Candidates: visible, live check-ins within radius_m (great-circle) of the person's "
+        "check-in, or at the same event. Never the person, blocked people (either way), people "
+        "who opted out of discovery, or friends unless include_friends. Order: score desc, "
+        "mutual_count desc, id asc (as POST /rank over the same people)."
+    ),
+)
+def nearby(person_id: str, query: dict[str, Any]) -> ResponseReturnValue:
+    found = presence().nearby(
+        person_id,
+        radius_m=query["radius_m"],
+        limit=query["limit"],
+        score=query["score"],
+        include_friends=query["include_friends"],
+        max_degree=query.get("max_degree"),
+        explain=query["explain"],
+    )
+    return {"nearby": [n.as_dict() for n in found]}
+
+
+# -- events ------------------------------------------------------------------------------------
+def _event_json(p: Presence, event_id: str) -> dict[str, Any]:
+    info = p.event(event_id)
+    return {**info.as_dict(), "attendees": len(p.attendees(event_id))}
+
+
+@bp.operation(
+    "PUT",
+    "/events/<event_id>",
+    summary="Create or update an event people can check in at",
+    scope="write",
+    body=EVENT_UPDATE,
+    responses={200: ("The event", EVENT)},
+    path_params=_EVENT_PARAM,
+)
+def put_event(event_id: str, body: dict[str, Any]) -> ResponseReturnValue:
+    if "/" in event_id:
+        raise ApiError(422, "invalid_input", "event ids may not contain '/'")
+    p = presence()
+    p.add_event(event_id, name=body["name"], lat=body.get("lat"), lon=body.get("lon"))
+    return _event_json(p, event_id)
+
+
+@bp.operation(
+    "GET",
+    "/events/<event_id>",
+    summary="An event and how many are checked in",
+    responses={200: ("The event", EVENT)},
+    path_params=_EVENT_PARAM,
+)
+def get_event(event_id: str) -> ResponseReturnValue:
+    return _event_json(presence(), event_id)
+
+
+@bp.operation(
+    "GET",
+    "/events/<event_id>/introductions/<person_id>",
+    summary="Whom this attendee should meet here",
+    query=INTRODUCTIONS_QUERY,
+    responses={
+        200: ("Attendees ranked like suggestions", SUGGESTIONS),
+        409: ("The person is not checked in at this event", ERROR),
+    },
+    path_params={**_EVENT_PARAM, "person_id": "A person id."},
+    description="Exactly POST /rank over the people visibly checked in at the event.",
+)
+def introductions(event_id: str, person_id: str, query: dict[str, Any]) -> ResponseReturnValue:
+    found = presence().event_introductions(
+        event_id,
+        person_id,
+        limit=query["limit"],
+        score=query["score"],
+        include_friends=query["include_friends"],
+        max_degree=query.get("max_degree"),
+        explain=query["explain"],
+    )
+    return {"suggestions": [s.as_dict() for s in found]}
+
+
+@bp.operation(
+    "GET",
+    "/events/<event_id>/top-pairs",
+    summary="Attendee pairs who are not friends yet, by mutual friends (for organisers)",
+    query=TOP_PAIRS_QUERY,
+    responses={200: ("Pairs, most mutual friends first", TOP_PAIRS)},
+    path_params=_EVENT_PARAM,
+    description=(
+        "Pairs blocked either way or with someone who opted out of discovery are left out. "
+        "Order: mutual_count desc, then a, b asc (a < b). Cost grows with the attendees' "
+        "friend lists and shared friends, never with all pairs; max_degree skips hubs."
+    ),
+)
+def top_pairs(event_id: str, query: dict[str, Any]) -> ResponseReturnValue:
+    pairs = presence().top_pairs(
+        event_id, limit=query["limit"], max_degree=query.get("max_degree"), explain=query["explain"]
+    )
+    return {"pairs": [t.as_dict() for t in pairs]}

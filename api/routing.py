@@ -1,0 +1,208 @@
+"""Blueprints that know their operations: routing, auth, validation and OpenAPI in one record.
+
+Each resource module creates an :class:`ApiBlueprint` and declares its views with
+:meth:`ApiBlueprint.operation`. The declaration registers the Flask route, checks the API key
+scope, validates the query string and JSON body against their :class:`~api.schema.Model`\\ s
+(passing the typed values to the view as ``query=`` and ``body=``) and records everything
+:mod:`api.openapi` needs to document it. A new resource (presence, events) is one more
+module with one more blueprint, listed in :data:`api.app.BLUEPRINTS`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, current_app, request
+from flask.typing import ResponseReturnValue
+
+from graphmatch.matcher import Matcher
+from graphmatch.store import GraphStore
+
+from .auth import KeyRing
+from .errors import ApiError
+from .models import MAX_ID
+from .schema import Model, load_query
+
+__all__ = ["ApiBlueprint", "Operation", "Services", "matcher", "services", "store"]
+
+View = Callable[..., ResponseReturnValue]
+
+
+@dataclass
+class Services:
+    """What the views share: the store, a matcher over it, and the key ring."""
+
+    store: GraphStore
+    matcher: Matcher
+    keys: KeyRing
+    owns_store: bool = False
+
+
+def services() -> Services:
+    """Return the current app's services."""
+    found: Services = current_app.extensions["graphmatch"]
+    return found
+
+
+def store() -> GraphStore:
+    """Return the current app's store."""
+    return services().store
+
+
+def matcher() -> Matcher:
+    """Return the current app's matcher."""
+    return services().matcher
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One documented endpoint: method, path, models, responses and needed scope."""
+
+    method: str
+    rule: str
+    endpoint: str
+    summary: str
+    description: str
+    scope: str | None
+    query: Model | None
+    body: Model | None
+    responses: dict[int, tuple[str, Model | None]]
+    tag: str
+    path_params: dict[str, str] = field(default_factory=dict)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def json_body() -> Any:
+    """Return the request body decoded as JSON, or raise a 400 ``malformed_json``.
+
+    The body size is bounded by ``MAX_CONTENT_LENGTH`` before it is read (413 above it).
+    NaN and Infinity, which Python's decoder would accept, are refused.
+    """
+    raw = request.get_data(cache=True)
+    if not raw:
+        raise ApiError(400, "malformed_json", "a JSON request body is required")
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        message = "the request body is not valid JSON"
+        detail = {"reason": str(exc)[:200]} if isinstance(exc, ValueError) else {}
+        raise ApiError(400, "malformed_json", message, detail) from None
+
+
+class ApiBlueprint(Blueprint):
+    """A Flask blueprint whose views are declared as documented operations.
+
+    Examples
+    --------
+    >>> from api.schema import obj
+    >>> bp = ApiBlueprint("demo", __name__, url_prefix="/v1")
+    >>> @bp.operation("GET", "/ping", summary="Ping", scope="read",
+    ...               responses={200: ("pong", Model("Pong", obj({})))})
+    ... def ping() -> dict[str, str]:
+    ...     return {}
+    >>> bp.operations[0].rule
+    '/ping'
+    """
+
+    def __init__(self, *args: Any, tag: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tag = tag or self.name
+        self.operations: list[Operation] = []
+
+    def operation(
+        self,
+        method: str,
+        rule: str,
+        *,
+        summary: str,
+        responses: dict[int, tuple[str, Model | None]],
+        scope: str | None = "read",
+        query: Model | None = None,
+        body: Model | None = None,
+        description: str = "",
+        path_params: dict[str, str] | None = None,
+        extra_rules: tuple[str, ...] = (),
+    ) -> Callable[[View], View]:
+        """Declare one endpoint.
+
+        Parameters
+        ----------
+        method : str
+            HTTP method.
+        rule : str
+            Flask rule under the blueprint's prefix, e.g. ``"/people/<person_id>"``.
+        summary, description : str
+            Documentation.
+        responses : dict
+            ``{status: (description, Model or None)}`` for the success answers; the error
+            answers are added for every operation.
+        scope : {"read", "write"} or None
+            The API-key scope needed; None for public endpoints (health, docs).
+        query, body : Model, optional
+            Models for the query string and JSON body; the view receives ``query=`` and
+            ``body=`` with typed, validated values.
+        path_params : dict, optional
+            Descriptions of the path parameters.
+        extra_rules : tuple of str
+            Other rules routed to the same view but not documented (aliases).
+
+        Returns
+        -------
+        callable
+            The decorator.
+        """
+
+        def decorator(view: View) -> View:
+            @functools.wraps(view)
+            def wrapped(**kwargs: Any) -> ResponseReturnValue:
+                long = [k for k, v in kwargs.items() if len(v) > MAX_ID]
+                if long:
+                    extra = [{"path": f"/{k}", "message": f"longer than {MAX_ID}"} for k in long]
+                    raise ApiError(422, "validation_failed", "id too long", {"errors": extra})
+                if scope is not None:
+                    headers = request.headers
+                    services().keys.check(
+                        headers.get("Authorization"), headers.get("X-API-Key"), scope
+                    )
+                if query is not None:
+                    kwargs["query"] = load_query(query, request.args.to_dict(flat=True))
+                elif request.args:
+                    extra = [{"path": f"/{k}", "message": "is not allowed"} for k in request.args]
+                    raise ApiError(
+                        422,
+                        "validation_failed",
+                        "this endpoint takes no query parameters",
+                        {"errors": extra},
+                    )
+                if body is not None:
+                    kwargs["body"] = body.load(json_body())
+                return view(**kwargs)
+
+            endpoint = view.__name__
+            for r in (rule, *extra_rules):
+                self.add_url_rule(r, endpoint, wrapped, methods=[method])
+            self.operations.append(
+                Operation(
+                    method=method.upper(),
+                    rule=rule,
+                    endpoint=endpoint,
+                    summary=summary,
+                    description=description,
+                    scope=scope,
+                    query=query,
+                    body=body,
+                    responses=responses,
+                    tag=self.tag,
+                    path_params=path_params or {},
+                )
+            )
+            return wrapped
+
+        return decorator

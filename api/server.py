@@ -1,0 +1,173 @@
+"""Run the API under waitress, the production WSGI server: bind rules, demo data, shutdown."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import signal
+import sys
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from graphmatch.errors import InvalidInput
+from graphmatch.store import GraphStore
+
+from .app import create_app, open_configured_store
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from seed_data import Network
+from .settings import load_settings
+
+__all__ = ["check_in_demo_event", "is_loopback", "seed_demo", "serve"]
+
+logger = logging.getLogger("api")
+
+
+def is_loopback(host: str) -> bool:
+    """Return whether host only accepts connections from this machine.
+
+    Examples
+    --------
+    >>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback("0.0.0.0")
+    (True, True, False)
+    """
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a hostname could resolve anywhere: treat it as public
+
+
+def seed_demo(store: GraphStore, people: int, seed: int = 0) -> tuple[str, Network]:
+    """Fill an empty store with a seeded demo network (:mod:`seed_data`).
+
+    Parameters
+    ----------
+    store : GraphStore
+        An empty store.
+    people : int
+        How many people to generate.
+    seed : int, default 0
+        Generator seed.
+
+    Returns
+    -------
+    description : str
+        One line for the log.
+    network : seed_data.Network
+        The generated network, with its conference.
+
+    Raises
+    ------
+    InvalidInput
+        For a people count the generator refuses.
+    """
+    from seed_data import generate, write_to_store
+
+    network = generate(people, seed=seed)
+    stats = write_to_store(network, store, progress=False)
+    desc = f"demo: seeded {stats.people:,} people, {network.n_friendships:,} friendships"
+    return desc, network
+
+
+def check_in_demo_event(app: Flask, network: Network, seed: int = 0) -> str:
+    """Open the demo network's conference and check its attendees in; return a description."""
+    svc = app.extensions["graphmatch.presence"]
+    event = network.event
+    # The generator gives the event a city, not coordinates: place it in central Berlin.
+    svc.add_event(event.id, name=event.name, lat=52.5200, lon=13.4050)
+    n = svc.check_in_attendees(event.id, event.attendees, ttl_s=24 * 3600, jitter_m=80, seed=seed)
+    return f"demo: {n} attendees checked in at {event.name!r} (event id {event.id!r}, 24 h)"
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    # waitress leaves its loop on SystemExit and shuts its worker threads down.
+    raise SystemExit(0)
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    *,
+    data_dir: str | None = None,
+    demo: bool = False,
+    demo_people: int = 10_000,
+    open_access: bool = False,
+    threads: int = 8,
+    store_kind: str | None = None,
+) -> int:
+    """Serve the API until SIGINT or SIGTERM; return the exit code.
+
+    Parameters
+    ----------
+    host, port : str, int
+        Where to listen (port 0 picks a free port; the chosen one is printed).
+    data_dir : str, optional
+        Keep the memory store durable in this directory (journal + snapshot).
+    demo : bool
+        Seed a demo network if the store is empty.
+    demo_people : int
+        People in the demo network.
+    open_access : bool
+        Allow a non-loopback host without API keys (also ``GRAPHMATCH_OPEN=1``).
+    threads : int
+        waitress worker threads.
+    store_kind : {"memory", "neo4j"}, optional
+        Which store (default: Neo4j if ``NEO4J_URI`` is set, else memory).
+
+    Returns
+    -------
+    int
+        0 after a clean shutdown.
+
+    Raises
+    ------
+    InvalidInput
+        When asked to bind beyond loopback with no API keys and not told the server is open.
+    StoreUnavailable
+        If the store cannot be opened.
+    """
+    import waitress
+
+    overrides: dict[str, Any] = {}
+    if data_dir is not None:
+        overrides["DATA_DIR"] = data_dir
+    if store_kind is not None:
+        overrides["STORE"] = store_kind
+    if open_access:
+        overrides["OPEN"] = True
+    settings = load_settings(overrides)
+    if not settings["API_KEYS"] and not settings["OPEN"] and not is_loopback(host):
+        raise InvalidInput(
+            f"refusing to serve on {host} with no API keys: set GRAPHMATCH_API_KEYS, "
+            "or pass --open (GRAPHMATCH_OPEN=1) to serve without access control"
+        )
+    # waitress warns on every queued task under load; that is normal for a busy server.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    store = open_configured_store(settings)
+    try:
+        network = None
+        if demo and store.counts() == (0, 0):
+            desc, network = seed_demo(store, demo_people)
+            print(f"graphmatch: {desc}", file=sys.stderr, flush=True)
+        app = create_app(overrides, store=store)
+        if network is not None:  # presence lives in the app, so check in after create_app
+            print(f"graphmatch: {check_in_demo_event(app, network)}", file=sys.stderr, flush=True)
+        server: Any = waitress.create_server(
+            app, host=host, port=port, threads=threads, ident="graphmatch"
+        )
+        signal.signal(signal.SIGTERM, _stop)
+        people, friendships = store.counts()
+        durable = f"journaled in {data_dir}" if settings.get("DATA_DIR") else "not persisted"
+        print(
+            f"graphmatch: serving {people:,} people, {friendships:,} friendships "
+            f"({durable}) on http://{host}:{server.effective_port}",
+            flush=True,
+        )
+        server.run()  # returns after SIGINT/SIGTERM, once in-flight requests are done
+    finally:
+        store.close()
+    return 0

@@ -1,0 +1,141 @@
+"""The API's settings: defaults, then ``GRAPHMATCH_*`` environment variables, then code.
+
+=============================  ==============================================  ===============
+setting (``app.config``)       environment variable                            default
+=============================  ==============================================  ===============
+``API_KEYS``                   ``GRAPHMATCH_API_KEYS`` (``key:read,key:write``)  none
+(read keys, write keys)        ``GRAPHMATCH_READ_KEYS``, ``GRAPHMATCH_WRITE_KEYS``  none
+``OPEN``                       ``GRAPHMATCH_OPEN=1``                            false
+``DATA_DIR``                   ``GRAPHMATCH_DATA_DIR``                          none (memory)
+``STORE``                      ``GRAPHMATCH_STORE`` (``memory``/``neo4j``)      neo4j if
+                                                                               ``NEO4J_URI``
+``MAX_CONTENT_LENGTH``         ``GRAPHMATCH_MAX_BODY_BYTES``                    1 MiB
+``BULK_MAX_ITEMS``             ``GRAPHMATCH_BULK_MAX_ITEMS``                    10,000
+``RANK_MAX_CANDIDATES``        ``GRAPHMATCH_RANK_MAX_CANDIDATES``               10,000
+=============================  ==============================================  ===============
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from graphmatch.errors import InvalidInput
+
+__all__ = ["DEFAULTS", "load_settings", "parse_keys"]
+
+DEFAULTS: dict[str, Any] = {
+    "API_KEYS": {},
+    "OPEN": False,
+    "DATA_DIR": None,
+    "STORE": None,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "BULK_MAX_ITEMS": 10_000,
+    "RANK_MAX_CANDIDATES": 10_000,
+}
+
+SCOPES = ("read", "write")
+
+
+def parse_keys(spec: str, scope: str | None = None) -> dict[str, str]:
+    """Parse a comma-separated key list into ``{key: scope}``.
+
+    Parameters
+    ----------
+    spec : str
+        ``"k1:read,k2:write"``; with ``scope`` given, plain ``"k1,k2"``.
+    scope : {"read", "write"}, optional
+        Scope for every key in spec.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    InvalidInput
+        For an entry without a known scope (the message never repeats the key).
+
+    Examples
+    --------
+    >>> parse_keys("abc:read, xyz:write")
+    {'abc': 'read', 'xyz': 'write'}
+    >>> parse_keys("abc", "write")
+    {'abc': 'write'}
+    """
+    keys: dict[str, str] = {}
+    for n, entry in enumerate(e.strip() for e in spec.split(",")):
+        if not entry:
+            continue
+        key, sep, given = entry.rpartition(":") if scope is None else (entry, ":", scope)
+        if not sep or not key or given not in SCOPES:
+            raise InvalidInput(f"API key entry {n + 1} must look like KEY:read or KEY:write")
+        keys[key] = given
+    return keys
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_settings(
+    config: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Merge defaults, environment and explicit config into one settings dict.
+
+    Parameters
+    ----------
+    config : mapping, optional
+        Explicit settings; they win over the environment. ``API_KEYS`` may be a mapping
+        ``{key: scope}`` or a spec string.
+    env : mapping, optional
+        Environment (defaults to ``os.environ``).
+
+    Returns
+    -------
+    dict
+        Settings for ``app.config``.
+
+    Raises
+    ------
+    InvalidInput
+        For malformed key lists or numbers.
+
+    Examples
+    --------
+    >>> s = load_settings({"API_KEYS": "k:write"}, env={"GRAPHMATCH_BULK_MAX_ITEMS": "50"})
+    >>> s["API_KEYS"], s["BULK_MAX_ITEMS"]
+    ({'k': 'write'}, 50)
+    """
+    environ = os.environ if env is None else env
+    out = dict(DEFAULTS)
+    keys: dict[str, str] = {}
+    if environ.get("GRAPHMATCH_API_KEYS"):
+        keys.update(parse_keys(environ["GRAPHMATCH_API_KEYS"]))
+    if environ.get("GRAPHMATCH_READ_KEYS"):
+        keys.update(parse_keys(environ["GRAPHMATCH_READ_KEYS"], "read"))
+    if environ.get("GRAPHMATCH_WRITE_KEYS"):
+        keys.update(parse_keys(environ["GRAPHMATCH_WRITE_KEYS"], "write"))
+    out["API_KEYS"] = keys
+    if environ.get("GRAPHMATCH_OPEN"):
+        out["OPEN"] = _flag(environ["GRAPHMATCH_OPEN"])
+    if environ.get("GRAPHMATCH_DATA_DIR"):
+        out["DATA_DIR"] = environ["GRAPHMATCH_DATA_DIR"]
+    if environ.get("GRAPHMATCH_STORE"):
+        out["STORE"] = environ["GRAPHMATCH_STORE"]
+    for name, var in (
+        ("MAX_CONTENT_LENGTH", "GRAPHMATCH_MAX_BODY_BYTES"),
+        ("BULK_MAX_ITEMS", "GRAPHMATCH_BULK_MAX_ITEMS"),
+        ("RANK_MAX_CANDIDATES", "GRAPHMATCH_RANK_MAX_CANDIDATES"),
+    ):
+        if environ.get(var):
+            try:
+                out[name] = int(environ[var])
+            except ValueError:
+                raise InvalidInput(f"{var} must be an integer") from None
+    for name, value in (config or {}).items():
+        if name == "API_KEYS" and isinstance(value, str):
+            value = parse_keys(value)
+        out[name] = value
+    return out
