@@ -26,7 +26,8 @@ def open_store(
     Parameters
     ----------
     kind : {"memory", "neo4j"}, optional
-        Which store. None picks ``neo4j`` if ``NEO4J_URI`` is set, else ``memory``.
+        Which store. None picks ``memory`` when a graph file is given, else ``neo4j`` if
+        ``NEO4J_URI`` is set, else ``memory``.
     graph : str or Path, optional
         An edge-list file to load into a memory store.
     env : mapping, optional
@@ -50,7 +51,8 @@ def open_store(
     """
     environ = os.environ if env is None else env
     if kind is None:
-        kind = "neo4j" if environ.get("NEO4J_URI") else "memory"
+        # A file to load always means memory; otherwise NEO4J_URI picks Neo4j.
+        kind = "neo4j" if graph is None and environ.get("NEO4J_URI") else "memory"
     if kind == "memory":
         return MemoryStore.from_edgelist(graph) if graph is not None else MemoryStore()
     if kind == "neo4j":
