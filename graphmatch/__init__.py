@@ -36,6 +36,7 @@ from .scores import DEFAULT_SCORE, SCORES, pair_score
 from .store import GraphStore, PairStats
 
 if TYPE_CHECKING:
+    from .evaluation import EvaluationResult, evaluate
     from .neo4j_store import Neo4jStore
     from .presence_neo4j import Neo4jPresenceIndex
 
@@ -45,6 +46,7 @@ __all__ = [
     "DEFAULT_SCORE",
     "SCORES",
     "CheckIn",
+    "EvaluationResult",
     "EventInfo",
     "EventNotFound",
     "EventPair",
@@ -68,6 +70,7 @@ __all__ = [
     "PresenceIndex",
     "StoreUnavailable",
     "Suggestion",
+    "evaluate",
     "iter_edges",
     "pair_score",
     "read_edgelist",
@@ -80,6 +83,10 @@ def __getattr__(name: str) -> Any:
         from .neo4j_store import Neo4jStore
 
         return Neo4jStore
+    if name in ("evaluate", "EvaluationResult"):
+        from . import evaluation
+
+        return getattr(evaluation, name)
     if name == "Neo4jPresenceIndex":
         from .presence_neo4j import Neo4jPresenceIndex
 

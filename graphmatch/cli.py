@@ -141,10 +141,11 @@ def _subcommand_registrars() -> list[Callable[[Any], None]]:
     from api.cli import register as register_serve
     from seed_data.cli import register as register_seed
 
+    from .evaluation_cli import register as register_evaluate
     from .perf_cli import register as register_perf
     from .presence_cli import register as register_presence
 
-    return [register_serve, register_seed, register_presence, register_perf]
+    return [register_serve, register_seed, register_presence, register_perf, register_evaluate]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,15 +12,16 @@ import math
 import numpy as np
 from numba import njit
 
-CN, JACCARD, AA, RA = 0, 1, 2, 3
+CN, JACCARD, AA, RA, CN_RA = 0, 1, 2, 3, 4
 #: Score codes, by score name.
 SCORE_CODES = {
     "common_neighbors": CN,
     "jaccard": JACCARD,
     "adamic_adar": AA,
     "resource_allocation": RA,
+    "cn_ra": CN_RA,
 }
-#: Scores are quantised to 1e-10 before ranking, exactly as ``matcher.quantise`` does.
+#: Scores are quantised to 1e-10 before ranking, exactly as ``matcher.order_key`` does.
 QUANTUM_INV = 1e10
 
 
@@ -71,7 +72,7 @@ def top_candidates(
         wt = 0.0
         if code == AA:
             wt = 1.0 / math.log(dw)
-        elif code == RA:
+        elif code in (RA, CN_RA):
             wt = 1.0 / dw
         for jj in range(indptr[w], indptr[w + 1]):
             v = indices[jj]
@@ -101,6 +102,8 @@ def top_candidates(
             s = float(c)
         elif code == JACCARD:
             s = c / (du + (indptr[v + 1] - indptr[v]) - c)
+        elif code == CN_RA:
+            s = c * wsum[v]
         else:
             s = wsum[v]
         q = math.floor(s * QUANTUM_INV + 0.5)

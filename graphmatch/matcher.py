@@ -334,9 +334,12 @@ class Matcher:
         values: dict[str, float]
         if score in WEIGHTED:
             weights = self._filtered(store.two_hop_weights(person_id, cap), drop)
-            pos = 1 if score == "adamic_adar" else 2
             counts = {v: t[0] for v, t in weights.items()}
-            values = {v: t[pos] for v, t in weights.items()}
+            if score == "cn_ra":
+                values = {v: t[0] * t[2] for v, t in weights.items()}
+            else:
+                pos = 1 if score == "adamic_adar" else 2
+                values = {v: t[pos] for v, t in weights.items()}
         else:
             counts = self._filtered(store.two_hop_counts(person_id, cap), drop)
             if score == "common_neighbors":

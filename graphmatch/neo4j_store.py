@@ -198,6 +198,45 @@ WITH v, count(*) AS c, sum(aa) AS aa, sum(ra) AS ra
 RETURN collect(v.id) AS ids, collect(c) AS counts, collect(aa) AS aas, collect(ra) AS ras
 """
 
+# Suggest in one query: aggregate the two-hop paths per candidate, drop friends, blocks either
+# way and opt-outs once per candidate (not per path), rank by the matcher's rule (quantised
+# score desc, count desc, id asc), and name the top candidates' mutual friends (fewest friends
+# first, then id) only after the LIMIT, so the explanation never touches the long tail.
+_TOP_CANDIDATES = """
+MATCH (p:Person {id: $id})
+WITH p, COUNT { (p)-[:FRIEND]-() } AS du
+MATCH (p)-[:FRIEND]-(w)
+WITH p, du, w, COUNT { (w)-[:FRIEND]-() } AS d
+WHERE d >= 2 AND ($max_degree IS NULL OR d <= $max_degree)
+MATCH (w)-[:FRIEND]-(v)
+WHERE v <> p
+WITH p, du, v, count(*) AS c, sum(1.0 / log(d)) AS aa, sum(1.0 / d) AS ra
+WHERE coalesce(v.discoverable, true)
+  AND NOT EXISTS { (p)-[:FRIEND]-(v) }
+  AND NOT EXISTS { (p)-[:BLOCKED]-(v) }
+WITH p, v, c, CASE $score
+    WHEN 'common_neighbors' THEN toFloat(c)
+    WHEN 'adamic_adar' THEN aa
+    WHEN 'resource_allocation' THEN ra
+    WHEN 'cn_ra' THEN c * ra
+    ELSE toFloat(c) / (du + COUNT { (v)-[:FRIEND]-() } - c)
+  END AS s
+WITH p, v, c, s, floor(s * 1.0e10 + 0.5) AS q
+ORDER BY q DESC, c DESC, v.id ASC
+LIMIT $limit
+CALL (p, v) {
+  MATCH (p)-[:FRIEND]-(w)-[:FRIEND]-(v)
+  WITH w, COUNT { (w)-[:FRIEND]-() } AS d
+  WHERE coalesce(w.show_as_mutual, true) AND ($max_degree IS NULL OR d <= $max_degree)
+  WITH w, d ORDER BY d ASC, w.id ASC LIMIT $explain
+  RETURN collect(w.id) AS named
+}
+RETURN v.id AS id, s AS score, c AS count, named
+"""
+_PUSHED_SCORES = frozenset(
+    {"common_neighbors", "jaccard", "adamic_adar", "resource_allocation", "cn_ra"}
+)
+
 _CLEAR_CHUNK = """
 MATCH (n)
 WITH n LIMIT $chunk
@@ -938,6 +977,42 @@ class Neo4jStore:
         if out is None:
             raise PersonNotFound(person_id)
         return out
+
+    def top_candidates(
+        self,
+        person_id: str,
+        score: str,
+        limit: int,
+        max_degree: int | None,
+        blocked: Iterable[str],
+        explain: int,
+    ) -> list[tuple[str, float, int, list[str]]] | None:
+        """Rank and explain the distance-2 candidates in one Cypher query, or return None.
+
+        The matcher's push-down: the same exclusions and order as its plain path. Blocks are
+        read from the graph (both directions), so ``blocked`` is not needed here. None for a
+        score the query does not know (the matcher then ranks in Python).
+
+        Raises
+        ------
+        StoreUnavailable
+            If Neo4j cannot be reached.
+        """
+        if score not in _PUSHED_SCORES:
+            return None
+
+        def work(tx: neo4j.ManagedTransaction) -> list[tuple[str, float, int, list[str]]]:
+            result = tx.run(
+                _TOP_CANDIDATES,
+                id=person_id,
+                score=score,
+                limit=limit,
+                max_degree=max_degree,
+                explain=explain,
+            )
+            return [(r["id"], float(r["score"]), int(r["count"]), list(r["named"])) for r in result]
+
+        return self._read(work)
 
 
 # -- helpers -----------------------------------------------------------------------------------

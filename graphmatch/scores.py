@@ -9,7 +9,12 @@ common_neighbors       |M|                                 ``len(nx.common_neigh
 jaccard                |M| / (d(u) + d(v) - |M|)           ``nx.jaccard_coefficient``
 adamic_adar            Σ_{w∈M} 1 / ln d(w)                 ``nx.adamic_adar_index``
 resource_allocation    Σ_{w∈M} 1 / d(w)                    ``nx.resource_allocation_index``
+cn_ra (default)        |M| · Σ_{w∈M} 1 / d(w)              ``len(common_neighbors) * RA``
 =====================  ==================================  ====================================
+
+``cn_ra`` is graphmatch's own ranker (mutual count times resource allocation, no fitted
+parameters): offline it beat the four classic scores on precision@10 on most of the shared
+real graphs, and common_neighbors on all of them, so it is the default (docs/evaluation.md).
 
 With a degree cap, M holds only the mutual friends of degree <= cap, and the Jaccard
 denominator still uses the true degrees.
@@ -25,10 +30,10 @@ from .errors import InvalidInput
 
 __all__ = ["DEFAULT_SCORE", "SCORES", "check_score", "pair_score", "score_from_stats"]
 
-SCORES: Final = ("common_neighbors", "jaccard", "adamic_adar", "resource_allocation")
-DEFAULT_SCORE: Final = "common_neighbors"
+SCORES: Final = ("common_neighbors", "jaccard", "adamic_adar", "resource_allocation", "cn_ra")
+DEFAULT_SCORE: Final = "cn_ra"
 #: Scores that need the weighted two-hop sums rather than plain counts.
-WEIGHTED: Final = frozenset({"adamic_adar", "resource_allocation"})
+WEIGHTED: Final = frozenset({"adamic_adar", "resource_allocation", "cn_ra"})
 
 
 def check_score(score: str) -> str:
@@ -73,6 +78,8 @@ def score_from_stats(score: str, count: int, aa: float, ra: float, deg_u: int, d
         return aa
     if score == "resource_allocation":
         return ra
+    if score == "cn_ra":
+        return count * ra
     if score == "jaccard":
         union = deg_u + deg_v - count
         return count / union if union else 0.0

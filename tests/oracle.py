@@ -33,6 +33,9 @@ def nx_top(G: nx.Graph, u: str, score: str, k: int) -> list[tuple[str, float, in
     counts = {v: len(list(nx.common_neighbors(G, u, v))) for v in cands}
     if score == "common_neighbors":
         scored = [(v, float(counts[v])) for v in cands]
+    elif score == "cn_ra":
+        pairs = [(u, v) for v in cands]
+        scored = [(v, counts[v] * s) for _, v, s in nx.resource_allocation_index(G, pairs)]
     else:
         scored = [(v, s) for _, v, s in NX_FUNCS[score](G, [(u, v) for v in cands])]
     scored.sort(key=lambda vs: (-quantise(vs[1]), -counts[vs[0]], vs[0]))

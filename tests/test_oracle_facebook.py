@@ -37,11 +37,12 @@ def test_common_neighbors_top10_matches_networkx_for_every_person(
 ) -> None:
     for u in facebook_graph:
         _assert_same(
-            matcher.suggest(u, limit=10), _nx_top(facebook_graph, u, "common_neighbors", 10)
+            matcher.suggest(u, limit=10, score="common_neighbors"),
+            _nx_top(facebook_graph, u, "common_neighbors", 10),
         )
 
 
-@pytest.mark.parametrize("score", ["jaccard", "adamic_adar", "resource_allocation"])
+@pytest.mark.parametrize("score", ["jaccard", "adamic_adar", "resource_allocation", "cn_ra"])
 def test_weighted_top10_matches_networkx_on_300_people(
     matcher: gm.Matcher, facebook_graph: nx.Graph, score: str
 ) -> None:
@@ -97,6 +98,7 @@ def test_degree_cap_matches_networkx_on_the_capped_mutual_set(
                 "jaccard": len(common) / (G.degree(u) + G.degree(v) - len(common)),
                 "adamic_adar": sum(1 / math.log(G.degree(w)) for w in common),
                 "resource_allocation": sum(1 / G.degree(w) for w in common),
+                "cn_ra": len(common) * sum(1 / G.degree(w) for w in common),
             }[score]
             expected.append((v, value, len(common)))
         expected.sort(key=lambda t: (-quantise(t[1]), -t[2], t[0]))
