@@ -1,7 +1,7 @@
 """Batch top-k for everyone: every person's suggestions, in blocks, streamed to a sink.
 
 The ranking is the one :meth:`graphmatch.Matcher.suggest` uses through the memory store's
-CSR index (the same compiled kernel per person, see :mod:`graphmatch.batch_kernels`), so a
+CSR index (the same compiled kernel per person, see :func:`graphmatch.kernels.top_k_block`), so a
 line of the output is exactly what ``suggest(person, k, score)`` answers: never the person,
 their friends, anyone blocked either way, or anyone who opted out of discovery.
 
@@ -31,12 +31,12 @@ from typing import Any, Protocol
 import numba
 import numpy as np
 
-from . import batch_kernels, kernels
+from . import kernels
 from .errors import InvalidInput
 from .index import CSRIndex
 from .matcher import MAX_EXPLAIN, MAX_LIMIT
 from .memory import MemoryStore
-from .scores import check_score
+from .scores import DEFAULT_SCORE, check_score
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -463,7 +463,7 @@ def _params(
 
 def iter_blocks(
     store: MemoryStore,
-    score: str = "common_neighbors",
+    score: str = DEFAULT_SCORE,
     k: int = 10,
     *,
     block_size: int = DEFAULT_BLOCK_SIZE,
@@ -480,7 +480,7 @@ def iter_blocks(
     ----------
     store : MemoryStore
         The graph; its CSR index is built if it is not fresh.
-    score : str, default "common_neighbors"
+    score : str, default "cn_ra"
         One of :data:`graphmatch.SCORES`.
     k : int, default 10
         Suggestions per person (1 to :data:`graphmatch.matcher.MAX_LIMIT`).
@@ -539,7 +539,7 @@ def iter_blocks(
         ei = flat[ptr[first] : ptr[last]]
         numba.set_num_threads(lanes)
         try:
-            found, counts, scores, lengths, named = batch_kernels.top_k_block(
+            found, counts, scores, lengths, named = kernels.top_k_block(
                 idx.indptr, idx.indices, idx.banned, idx.hidden, users, ep, ei,
                 cap, code, k, explain, cnt, wsum, touched,
             )  # fmt: skip
@@ -615,7 +615,7 @@ def run_batch(
     store: MemoryStore,
     sink: Sink | str | Path,
     *,
-    score: str = "common_neighbors",
+    score: str = DEFAULT_SCORE,
     k: int = 10,
     block_size: int = DEFAULT_BLOCK_SIZE,
     explain: int = 0,
@@ -634,7 +634,7 @@ def run_batch(
     sink : Sink, str or Path
         Where to write: a sink object, or a path (``.parquet``: :class:`ParquetSink`, else
         :class:`JsonlSink`).
-    score : str, default "common_neighbors"
+    score : str, default "cn_ra"
         One of :data:`graphmatch.SCORES`.
     k : int, default 10
         Suggestions per person.

@@ -287,7 +287,7 @@ class Matcher:
             Who the suggestions are for.
         limit : int, default 10
             How many suggestions, 1 to :data:`MAX_LIMIT`.
-        score : str, default "common_neighbors"
+        score : str, default "cn_ra"
             One of :data:`graphmatch.SCORES`.
         max_degree : int, optional
             Degree cap: mutual friends with more friends than this are not counted as
@@ -377,7 +377,7 @@ class Matcher:
             Who the ranking is for.
         candidates : iterable of str
             The people to order.
-        score : str, default "common_neighbors"
+        score : str, default "cn_ra"
             One of :data:`graphmatch.SCORES`.
         limit : int, optional
             Keep only the best ``limit`` (1 to :data:`MAX_LIMIT`); all by default.

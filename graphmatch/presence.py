@@ -911,7 +911,7 @@ class Presence:
             1 m to 50 km, great-circle.
         limit : int, default 10
             1 to 1000.
-        score : str, default "common_neighbors"
+        score : str, default "cn_ra"
             One of :data:`graphmatch.SCORES`.
         include_friends : bool, default False
             Keep people who are already friends.
@@ -1051,7 +1051,7 @@ class Presence:
             Who the introductions are for.
         limit : int, default 10
             1 to 1000.
-        score : str, default "common_neighbors"
+        score : str, default "cn_ra"
             One of :data:`graphmatch.SCORES`.
         include_friends : bool, default False
             Keep attendees who are already friends.
