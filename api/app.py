@@ -7,8 +7,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
 
+from graphmatch.errors import GraphMatchError
 from graphmatch.matcher import Matcher
 from graphmatch.memory import MemoryStore
 from graphmatch.store import GraphStore
@@ -113,7 +116,31 @@ def create_app(config: Mapping[str, Any] | None = None, store: GraphStore | None
         app.register_blueprint(bp)
     groups = [(bp.url_prefix or "", bp.operations) for bp in BLUEPRINTS]
     app.extensions["graphmatch.openapi"] = build_openapi(groups, app.config, secured=keys.enabled)
+    app.cli.add_command(seed_command)
     return app
+
+
+@click.command("seed")
+@click.option("--people", type=int, default=1000, show_default=True)
+@click.option("--mean-degree", type=float, default=20.0, show_default=True)
+@click.option("--seed", "seed_", type=int, default=0, show_default=True)
+@click.option("--locale", "locales", multiple=True, help="Faker locale (repeatable)")
+@with_appcontext
+def seed_command(people: int, mean_degree: float, seed_: int, locales: tuple[str, ...]) -> None:
+    """Seed the app's store with a demo network (``flask --app api seed``).
+
+    The same code as ``graphmatch seed``: :func:`seed_data.cli.seed` and its report.
+    """
+    from seed_data.cli import format_report, seed
+
+    store = current_app.extensions["graphmatch"].store
+    try:
+        report = seed(
+            people, mean_degree, list(locales) or ["en_US"], seed_, store=store, progress=True
+        )
+    except GraphMatchError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(format_report(report))
 
 
 def close_app(app: Flask) -> None:

@@ -11,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 import graphmatch as gm
+import seed_data
 from api import create_app
 
 # a - b - c, a - d - c, c - e: c is two steps from a through b and d; e through c's side.
@@ -469,3 +470,15 @@ def test_concurrent_writes_are_all_kept_and_reads_stay_consistent(threaded: Flas
     assert problems == []
     final = setup.get("/v1/people/hub").get_json()
     assert final["friend_count"] == writers * per_writer
+
+
+def test_flask_seed_command_fills_the_app_store_like_graphmatch_seed() -> None:
+    store = gm.MemoryStore(index="off")
+    app = create_app(store=store)
+    result = app.test_cli_runner().invoke(args=["seed", "--people", "300", "--seed", "4"])
+    assert result.exit_code == 0, result.output
+    net = seed_data.generate(300, seed=4)
+    assert store.counts() == (300, len(net.friendships))
+    bad = app.test_cli_runner().invoke(args=["seed", "--people", "3"])
+    assert bad.exit_code != 0
+    assert "people must be at least 10" in bad.output
