@@ -116,7 +116,7 @@ class Block:
         >>> store = gm.MemoryStore(nx.Graph([("a", "w"), ("w", "b")]), index="off")
         >>> block = next(iter_blocks(store, k=2))
         >>> next(block.rows())
-        ('a', [('b', 1.0, 1, [])])
+        ('a', [('b', 0.5, 1, [])])
         """
         ids = self.ids
         found, counts, scores = self.found.tolist(), self.counts.tolist(), self.scores.tolist()
@@ -168,7 +168,7 @@ class JsonlSink:
     >>> store = gm.MemoryStore(nx.Graph([("a", "w"), ("w", "b")]), index="off")
     >>> _ = run_batch(store, JsonlSink(out), k=5, progress=False)
     >>> open(out).readline()
-    '{"id":"a","suggestions":[{"id":"b","score":1.0,"mutual_count":1}]}\\n'
+    '{"id":"a","suggestions":[{"id":"b","score":0.5,"mutual_count":1}]}\\n'
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -345,7 +345,7 @@ class Neo4jSink:
     >>> ck = os.path.join(tempfile.mkdtemp(), "neo4j.checkpoint.json")
     >>> _ = run_batch(store, sink, k=5, checkpoint=ck, progress=False)
     >>> calls[0]["rows"][0]
-    {'id': 'a', 'suggestions': [{'id': 'b', 'score': 1.0, 'mutual_count': 1, 'rank': 1}]}
+    {'id': 'a', 'suggestions': [{'id': 'b', 'score': 0.5, 'mutual_count': 1, 'rank': 1}]}
     """
 
     def __init__(
