@@ -572,6 +572,9 @@ class Neo4jStore:
         Parameters
         ----------
         pairs : iterable of (str, str)
+        on_batch : callable, optional
+            Called with the number of pairs after each friendship batch commits (a progress
+            bar's ``update``).
 
         Returns
         -------
@@ -596,7 +599,11 @@ class Neo4jStore:
             )
         return created
 
-    def bulk_load(self, pairs: Iterable[tuple[str, str]]) -> int:
+    def bulk_load(
+        self,
+        pairs: Iterable[tuple[str, str]],
+        on_batch: Callable[[int], object] | None = None,
+    ) -> int:
         """Load an edge list fast: all people first, then all friendships, in batches.
 
         Same validation and result as :meth:`add_friendships`, but the people are merged in
@@ -609,6 +616,9 @@ class Neo4jStore:
         Parameters
         ----------
         pairs : iterable of (str, str)
+        on_batch : callable, optional
+            Called with the number of pairs after each friendship batch commits (a progress
+            bar's ``update``).
 
         Returns
         -------
@@ -631,6 +641,8 @@ class Neo4jStore:
         created = 0
         for batch in _chunks(canon, self.batch_size):
             created += self._write(_unit(query, groups=_grouped(batch)))
+            if on_batch is not None:
+                on_batch(len(batch))
         return created
 
     def remove_friendship(self, a: str, b: str) -> bool:
