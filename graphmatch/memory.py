@@ -162,7 +162,7 @@ class MemoryStore:
                 index = CSRIndex(
                     self._adj, version, set(self._undiscoverable), set(self._hidden_mutual)
                 )
-            except RuntimeError:  # a dict changed size under the read
+            except (RuntimeError, KeyError):  # the graph changed under the read
                 continue
             with self._lock:
                 if self._version == version:
