@@ -63,6 +63,7 @@ from typing import IO, Any
 from .errors import GraphMatchError, InvalidInput, PersonExists, PersonNotFound, StoreUnavailable
 from .memory import MemoryStore
 from .store import PairStats
+from .validation import check_attrs, check_id
 
 try:  # flock is POSIX; elsewhere the directory lock is skipped (documented).
     import fcntl
@@ -92,7 +93,6 @@ _OPS = frozenset(
         "set_consent",
     }
 )
-_RESERVED = frozenset({"id", "discoverable", "show_as_mutual"})
 
 
 class JournalCorrupt(StoreUnavailable):
@@ -113,23 +113,9 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _check_id(person_id: object) -> str:
-    """Return person_id if it is a non-empty string, else raise InvalidInput."""
-    if not isinstance(person_id, str) or not person_id:
-        raise InvalidInput(f"person ids are non-empty strings, got {person_id!r}")
-    return person_id
-
-
 def _check_attrs(attrs: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Return attrs as a plain dict if the journal can keep them, else raise InvalidInput."""
-    if attrs is None:
-        return {}
-    if not isinstance(attrs, Mapping):
-        raise InvalidInput("person attributes must be a mapping")
-    clean = dict(attrs)
-    for key in clean:
-        if not isinstance(key, str) or key in _RESERVED:
-            raise InvalidInput(f"attribute name {key!r} is not allowed")
+    """Return attrs as a plain dict if the journal can keep them (JSON), else raise."""
+    clean = check_attrs(attrs)
     try:
         json.dumps(clean, allow_nan=False)
     except (TypeError, ValueError) as exc:
@@ -489,7 +475,7 @@ class JournaledStore:
         self, person_id: str, attrs: Mapping[str, Any] | None = None, *, exist_ok: bool = True
     ) -> bool:
         """Create a person or merge attrs into an existing one; return True if created."""
-        _check_id(person_id)
+        check_id(person_id)
         clean = _check_attrs(attrs)
 
         def check() -> None:
@@ -502,7 +488,7 @@ class JournaledStore:
 
     def add_people(self, people: Iterable[tuple[str, Mapping[str, Any]]]) -> int:
         """Create or update many people in one journal record; return how many were given."""
-        batch = [[_check_id(pid), _check_attrs(attrs)] for pid, attrs in people]
+        batch = [[check_id(pid), _check_attrs(attrs)] for pid, attrs in people]
         if not batch:
             return 0
         count: int = self._write("add_people", {"people": batch})
@@ -528,7 +514,7 @@ class JournaledStore:
 
     def add_friendships(self, pairs: Iterable[tuple[str, str]]) -> int:
         """Bulk-add friendships (one journal record), creating missing people."""
-        batch = [[_check_id(a), _check_id(b)] for a, b in pairs]
+        batch = [[check_id(a), check_id(b)] for a, b in pairs]
         for a, b in batch:
             if a == b:
                 raise InvalidInput(f"a person cannot befriend themselves ({a!r})")

@@ -16,10 +16,10 @@ from .errors import InvalidInput, PersonExists, PersonNotFound
 from .index import CSRIndex
 from .loaders import LoadReport, read_edgelist
 from .store import PairStats
+from .validation import check_attrs, check_id
 
 __all__ = ["MemoryStore"]
 
-_FLAGS = ("discoverable", "show_as_mutual")
 INDEX_MODES = ("background", "sync", "off")
 
 
@@ -255,8 +255,8 @@ class MemoryStore:
         self, person_id: str, attrs: Mapping[str, Any] | None = None, *, exist_ok: bool = True
     ) -> bool:
         """Create a person or merge attrs into an existing one; return True if created."""
-        _check_id(person_id)
-        clean = _clean_attrs(attrs)
+        check_id(person_id)
+        clean = check_attrs(attrs)
         with self._lock:
             created = person_id not in self._adj
             if not created and not exist_ok:
@@ -268,9 +268,9 @@ class MemoryStore:
 
     def add_people(self, people: Iterable[tuple[str, Mapping[str, Any]]]) -> int:
         """Create or update many people; return how many were given."""
-        batch = [(pid, _clean_attrs(attrs)) for pid, attrs in people]
+        batch = [(pid, check_attrs(attrs)) for pid, attrs in people]
         for pid, _ in batch:
-            _check_id(pid)
+            check_id(pid)
         with self._lock:
             self.graph.add_nodes_from(batch)
             self._version += 1
@@ -310,8 +310,8 @@ class MemoryStore:
         """
         batch = list(pairs)
         for a, b in batch:
-            _check_id(a)
-            _check_id(b)
+            check_id(a)
+            check_id(b)
             if a == b:
                 raise InvalidInput(f"a person cannot befriend themselves ({a!r})")
         with self._lock:
@@ -501,22 +501,3 @@ def _intersect(flagged: set[str], person_ids: Iterable[str]) -> set[str]:
     if isinstance(person_ids, Set | Mapping) and len(person_ids) > len(flagged):
         return {p for p in flagged if p in person_ids}
     return flagged.intersection(person_ids)
-
-
-def _check_id(person_id: object) -> None:
-    """Raise InvalidInput unless person_id is a non-empty string."""
-    if not isinstance(person_id, str) or not person_id:
-        raise InvalidInput(f"person ids are non-empty strings, got {person_id!r}")
-
-
-def _clean_attrs(attrs: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Validate profile attributes: string keys, not the reserved names."""
-    if attrs is None:
-        return {}
-    if not isinstance(attrs, Mapping):
-        raise InvalidInput("person attributes must be a mapping")
-    clean = dict(attrs)
-    for key in clean:
-        if not isinstance(key, str) or key in (*_FLAGS, "id"):
-            raise InvalidInput(f"attribute name {key!r} is not allowed")
-    return clean

@@ -30,6 +30,7 @@ from neo4j import exceptions as nex
 
 from .errors import GraphMatchError, InvalidInput, PersonExists, PersonNotFound, StoreUnavailable
 from .store import PairStats
+from .validation import FLAGS, check_attrs, check_id
 
 __all__ = ["Neo4jStore"]
 
@@ -38,8 +39,6 @@ T = TypeVar("T")
 #: Longest id accepted, in UTF-8 bytes (Neo4j's range index limit is about 8 KB).
 MAX_ID_BYTES = 4096
 _SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
-_FLAGS = ("discoverable", "show_as_mutual")
-_RESERVED = frozenset({"id", *_FLAGS})
 _PRIMITIVES = (str, int, float, bool)
 
 # -- Cypher ------------------------------------------------------------------------------------
@@ -770,7 +769,7 @@ class Neo4jStore:
         if props is None:
             raise PersonNotFound(person_id)
         props.pop("id", None)
-        for flag in _FLAGS:
+        for flag in FLAGS:
             props[flag] = props.get(flag, True) is not False
         return props
 
@@ -1055,8 +1054,7 @@ def _reason(exc: BaseException) -> str:
 
 def _check_id(person_id: object) -> None:
     """Raise InvalidInput unless person_id is a non-empty string Neo4j can index."""
-    if not isinstance(person_id, str) or not person_id:
-        raise InvalidInput(f"person ids are non-empty strings, got {person_id!r}")
+    person_id = check_id(person_id)
     # The range index behind the unique constraint rejects keys over ~8 KB, and only at
     # commit time with a generic DatabaseError; refuse such ids up front instead.
     if len(person_id) > MAX_ID_BYTES // 4 and len(person_id.encode()) > MAX_ID_BYTES:
@@ -1072,17 +1070,11 @@ def _str_list(ids: Iterable[str]) -> list[str]:
 
 def _clean_attrs(attrs: Mapping[str, Any] | None) -> dict[str, Any]:
     """Validate profile attributes: what Neo4j can store as properties, no reserved names."""
-    if attrs is None:
-        return {}
-    if not isinstance(attrs, Mapping):
-        raise InvalidInput("person attributes must be a mapping")
-    clean: dict[str, Any] = {}
-    for key, value in attrs.items():
-        if not isinstance(key, str) or not key or key in _RESERVED:
-            raise InvalidInput(f"attribute name {key!r} is not allowed")
+    clean = check_attrs(attrs)
+    for key, value in clean.items():
         if isinstance(value, _PRIMITIVES):
-            clean[key] = value
-        elif isinstance(value, list | tuple) and _homogeneous(value):
+            continue
+        if isinstance(value, list | tuple) and _homogeneous(value):
             clean[key] = list(value)
         else:
             raise InvalidInput(

@@ -21,9 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +37,7 @@ from .presence import (
 from .scores import DEFAULT_SCORE, SCORES
 from .stores import STORE_KINDS, open_store
 
-__all__ = ["FilePresenceIndex", "main", "register"]
+__all__ = ["FilePresenceIndex", "register"]
 
 DEFAULT_PRESENCE_FILE = "presence.jsonl"
 
@@ -326,35 +324,3 @@ def register(subparsers: Any) -> None:
     p.add_argument("--explain", type=int, default=3, help="named mutual friends per pair")
     _where_args(p)
     p.set_defaults(func=_cmd_top_pairs)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run only the presence subcommands (``python -m graphmatch.presence_cli``).
-
-    Parameters
-    ----------
-    argv : sequence of str, optional
-        Arguments (defaults to ``sys.argv[1:]``).
-
-    Returns
-    -------
-    int
-        0 on success, 1 on a graphmatch error, 2 on a usage error.
-
-    Examples
-    --------
-    >>> main(["checkin", "--help"])  # doctest: +SKIP
-    """
-    parser = argparse.ArgumentParser(prog="graphmatch")
-    register(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
-    args = parser.parse_args(argv)
-    func: Callable[[argparse.Namespace], int] = args.func
-    try:
-        return func(args)
-    except GraphMatchError as exc:
-        print(f"graphmatch: error: {exc}", file=sys.stderr)
-        return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

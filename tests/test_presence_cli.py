@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from graphmatch.presence_cli import main
+from graphmatch.cli import main
 
 
 @pytest.fixture
