@@ -537,14 +537,15 @@ def iter_blocks(
         users = np.arange(first, last, dtype=np.int64)
         ep = ptr[first : last + 1] - ptr[first]
         ei = flat[ptr[first] : ptr[last]]
-        numba.set_num_threads(lanes)
-        try:
-            found, counts, scores, lengths, named = kernels.top_k_block(
-                idx.indptr, idx.indices, idx.banned, idx.hidden, users, ep, ei,
-                cap, code, k, explain, cnt, wsum, touched,
-            )  # fmt: skip
-        finally:
-            numba.set_num_threads(previous)
+        with kernels.PARALLEL:
+            numba.set_num_threads(lanes)
+            try:
+                found, counts, scores, lengths, named = kernels.top_k_block(
+                    idx.indptr, idx.indices, idx.banned, idx.hidden, users, ep, ei,
+                    cap, code, k, explain, cnt, wsum, touched,
+                )  # fmt: skip
+            finally:
+                numba.set_num_threads(previous)
         yield Block(
             number=number,
             people=idx.ids[first:last],

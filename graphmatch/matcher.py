@@ -61,6 +61,22 @@ class Suggestion:
         }
 
 
+def _suggestions(rows: Iterable[tuple[str, float, int, list[str]]]) -> list[Suggestion]:
+    """Build Suggestions from ``(id, score, count, named)`` rows, skipping the frozen __init__.
+
+    A frozen dataclass sets each field through ``object.__setattr__``; filling the instance
+    dict directly is the same result at about half the cost, which shows on the hot path.
+    """
+    new = object.__new__
+    out = []
+    for person, score, count, named in rows:
+        s = new(Suggestion)
+        d = s.__dict__
+        d["person"], d["score"], d["mutual_count"], d["mutual"] = person, score, count, named
+        out.append(s)
+    return out
+
+
 def order_key(person: str, score: float, count: int) -> tuple[int, int, str]:
     """Return the sort key of the one ranking rule: score desc, mutual count desc, id asc."""
     return (-math.floor(score * QUANTUM_INV + 0.5), -count, person)
@@ -334,7 +350,7 @@ class Matcher:
             # same rule, and the conformance suite runs with and without it.
             pushed = fast(person_id, score, limit, cap, blocked, n_explain)
             if pushed is not None:
-                return [Suggestion(*row) for row in pushed]
+                return _suggestions(pushed)
         drop = {person_id, *store.friends(person_id), *blocked}
         counts: dict[str, int]
         values: dict[str, float]

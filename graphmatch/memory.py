@@ -222,16 +222,14 @@ class MemoryStore:
         batch = list(pairs)
         index = self.fresh_index()
         if index is not None:
-            pos = index.pos
-            for pair in batch:
-                for p in pair:
-                    if p not in pos:
-                        raise PersonNotFound(p)
             counts: list[int] = index.mutual_counts(batch).tolist()
             return counts
         with self._lock:
             out = []
-            for a, b in batch:
+            for pair in batch:
+                if len(pair) != 2:
+                    raise InvalidInput("each pair must hold two ids")
+                a, b = pair
                 adj_a, adj_b = self._require(a), self._require(b)
                 small, big = (adj_a, adj_b) if len(adj_a) <= len(adj_b) else (adj_b, adj_a)
                 out.append(sum(1 for w in small if w in big and w != a and w != b))

@@ -6,6 +6,7 @@ import random
 import threading
 
 import networkx as nx
+import pytest
 
 import graphmatch as gm
 
@@ -55,3 +56,78 @@ def test_an_index_built_while_writes_land_is_discarded_or_consistent() -> None:
             assert [(s.person, s.mutual_count, s.mutual) for s in got] == [
                 (s.person, s.mutual_count, s.mutual) for s in want
             ]
+
+
+def _hub_graph() -> nx.Graph:
+    """Return a graph whose hub neighbourhoods overflow the kernels' cache-sized hash table."""
+    from graphmatch.kernels import HASH_SLOTS_MAX
+
+    rng = random.Random(7)
+    n = HASH_SLOTS_MAX  # a friend of everyone: their friends walk n two-hop edges
+    G = nx.Graph((str(i), str(rng.randrange(n))) for i in range(n) for _ in range(2))
+    G.add_edges_from(("hub", str(i)) for i in range(0, n, 1))
+    G.add_edges_from(("hub2", str(i)) for i in range(0, n, 3))
+    G.remove_edges_from(nx.selfloop_edges(G))
+    return G
+
+
+def test_hub_and_ordinary_neighbourhoods_rank_alike_with_and_without_the_index() -> None:
+    G = _hub_graph()
+    store = gm.MemoryStore(G, index="sync")
+    store.set_consent("5", discoverable=False)
+    store.set_consent("hub2", show_as_mutual=False)
+    store.block("hub", "9")
+    plain_store = gm.MemoryStore(G, index="off")
+    plain_store.set_consent("5", discoverable=False)
+    plain_store.set_consent("hub2", show_as_mutual=False)
+    plain_store.block("hub", "9")
+    indexed, plain = gm.Matcher(store, explain=3), gm.Matcher(plain_store, explain=3)
+    people = ["hub", "hub2", "0", "1", "2", *random.Random(2).sample(sorted(G), 6)]
+    for person in people:
+        for score in gm.SCORES:
+            for cap in (None, 40, 30000):
+                got = indexed.suggest(person, 10, score, max_degree=cap)
+                want = plain.suggest(person, 10, score, max_degree=cap)
+                assert [(s.person, s.mutual_count, s.mutual) for s in got] == [
+                    (s.person, s.mutual_count, s.mutual) for s in want
+                ], (person, score, cap)
+                assert [s.score for s in got] == pytest.approx([s.score for s in want])
+
+
+def test_mutual_counts_at_positions_match_networkx_and_ids() -> None:
+    G = _graph()
+    store = gm.MemoryStore(G, index="sync")
+    index = store.build_index()
+    rng = random.Random(4)
+    people = sorted(G)
+    pairs = [(rng.choice(people), rng.choice(people)) for _ in range(20_000)]  # > one chunk
+    want = [len(list(nx.common_neighbors(G, a, b))) if a != b else G.degree(a) for a, b in pairs]
+    flat = index.positions([p for pair in pairs for p in pair])
+    assert index.mutual_counts_at(flat[0::2], flat[1::2]).tolist() == want
+    assert store.mutual_counts(pairs) == want
+
+
+def test_positions_name_the_unknown_person() -> None:
+    index = gm.MemoryStore(_graph(), index="off").build_index()
+    with pytest.raises(gm.PersonNotFound) as caught:
+        index.positions(["0", "nobody", "1"])
+    assert caught.value.person_id == "nobody"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [([0, 1], [1]), ([0, -1], [1, 2]), ([0, 2000], [1, 2]), ([0.0, 1.0], [1, 2])],
+)
+def test_mutual_counts_at_rejects_bad_positions(a: list[float], b: list[int]) -> None:
+    import numpy as np
+
+    index = gm.MemoryStore(_graph(), index="off").build_index()
+    with pytest.raises(gm.InvalidInput):
+        index.mutual_counts_at(np.array(a), np.array(b))
+
+
+@pytest.mark.parametrize("index", ["sync", "off"])
+def test_a_pair_of_three_ids_is_refused(index: str) -> None:
+    store = gm.MemoryStore(_graph(), index=index)
+    with pytest.raises(gm.InvalidInput):
+        store.mutual_counts([("0", "1", "2")])  # type: ignore[list-item]
