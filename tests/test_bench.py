@@ -35,6 +35,8 @@ def test_quick_bench_on_a_tiny_graph_prints_json_with_every_operation(
     assert ("batch top-10 all", "graphmatch") in ops
     assert ("build", "graphmatch index") in ops
     assert ("suggest CN top-10", "networkx Counter") in ops
+    assert ("suggest CN top-10, back to back", "networkx Counter") in ops
+    assert ("suggest CN top-10", "graphmatch plain") in ops
     assert ("suggest AA top-10", "networkx adamic_adar_index") in ops
     ours = [r for r in data["rows"] if r["impl"] == "graphmatch"]
     assert all(r["ratio"] is None for r in ours)
