@@ -618,11 +618,10 @@ class JournaledStore:
         score: str,
         limit: int,
         max_degree: int | None,
-        blocked: Iterable[str],
         explain: int,
     ) -> list[tuple[str, float, int, list[str]]] | None:
         """Rank with the inner store's read index (None: use the plain path)."""
-        return self.inner.top_candidates(person_id, score, limit, max_degree, blocked, explain)
+        return self.inner.top_candidates(person_id, score, limit, max_degree, explain)
 
     def mutual_count(self, a: str, b: str) -> int:
         """Count the friends in common of one pair, through the inner store."""

@@ -343,15 +343,14 @@ class Matcher:
         )
         self._require(person_id)
         store = self.store
-        blocked = store.blocked_with(person_id)
         fast = getattr(store, "top_candidates", None)
         if fast is not None:
             # A store may rank in a compiled kernel or in its query language; it keeps the
-            # same rule, and the conformance suite runs with and without it.
-            pushed = fast(person_id, score, limit, cap, blocked, n_explain)
+            # same rule (blocks included), and the conformance suite runs with and without it.
+            pushed = fast(person_id, score, limit, cap, n_explain)
             if pushed is not None:
                 return _suggestions(pushed)
-        drop = {person_id, *store.friends(person_id), *blocked}
+        drop = {person_id, *store.friends(person_id), *store.blocked_with(person_id)}
         counts: dict[str, int]
         values: dict[str, float]
         if score in WEIGHTED:

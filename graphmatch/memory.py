@@ -195,7 +195,6 @@ class MemoryStore:
         score: str,
         limit: int,
         max_degree: int | None,
-        blocked: Iterable[str],
         explain: int,
     ) -> list[tuple[str, float, int, list[str]]] | None:
         """Rank and explain the distance-2 candidates with the compiled kernels, or None.
@@ -206,6 +205,7 @@ class MemoryStore:
         index = self.fresh_index()
         if index is None or person_id not in index.pos:
             return None
+        blocked = self.blocked_with(person_id)
         return index.top(person_id, score, limit, max_degree, blocked, explain)
 
     def mutual_count(self, a: str, b: str) -> int:

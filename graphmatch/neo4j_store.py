@@ -201,18 +201,29 @@ RETURN collect(v.id) AS ids, collect(c) AS counts, collect(aa) AS aas, collect(r
 # way and opt-outs once per candidate (not per path), rank by the matcher's rule (quantised
 # score desc, count desc, id asc), and name the top candidates' mutual friends (fewest friends
 # first, then id) only after the LIMIT, so the explanation never touches the long tail.
+# Friends and blocked people are collected once and tested with IN: PROFILE showed a
+# per-candidate EXISTS { (p)-[:FRIEND]-(v) } (Expand(Into) from a dense node) costing half of
+# all db hits (93,621 of 197,180 for ego-Facebook's biggest hub; benchmarks/profile_neo4j.py).
 _TOP_CANDIDATES = """
 MATCH (p:Person {id: $id})
-WITH p, COUNT { (p)-[:FRIEND]-() } AS du
-MATCH (p)-[:FRIEND]-(w)
-WITH p, du, w, COUNT { (w)-[:FRIEND]-() } AS d
-WHERE d >= 2 AND ($max_degree IS NULL OR d <= $max_degree)
-MATCH (w)-[:FRIEND]-(v)
-WHERE v <> p
-WITH p, du, v, count(*) AS c, sum(1.0 / log(d)) AS aa, sum(1.0 / d) AS ra
-WHERE coalesce(v.discoverable, true)
-  AND NOT EXISTS { (p)-[:FRIEND]-(v) }
-  AND NOT EXISTS { (p)-[:BLOCKED]-(v) }
+CALL (p) {
+  MATCH (p)-[:FRIEND]-(f)
+  RETURN collect(f) AS friends
+}
+CALL (p) {
+  OPTIONAL MATCH (p)-[:BLOCKED]-(b)
+  RETURN collect(b) AS blocked
+}
+CALL (p) {
+  MATCH (p)-[:FRIEND]-(w)
+  WITH w, COUNT { (w)-[:FRIEND]-() } AS d
+  WHERE d >= 2 AND ($max_degree IS NULL OR d <= $max_degree)
+  MATCH (w)-[:FRIEND]-(v)
+  WHERE v <> p
+  RETURN v, count(*) AS c, sum(1.0 / log(d)) AS aa, sum(1.0 / d) AS ra
+}
+WITH p, size(friends) AS du, friends, blocked, v, c, aa, ra
+WHERE coalesce(v.discoverable, true) AND NOT v IN friends AND NOT v IN blocked
 WITH p, v, c, CASE $score
     WHEN 'common_neighbors' THEN toFloat(c)
     WHEN 'adamic_adar' THEN aa
@@ -995,14 +1006,13 @@ class Neo4jStore:
         score: str,
         limit: int,
         max_degree: int | None,
-        blocked: Iterable[str],
         explain: int,
     ) -> list[tuple[str, float, int, list[str]]] | None:
         """Rank and explain the distance-2 candidates in one Cypher query, or return None.
 
-        The matcher's push-down: the same exclusions and order as its plain path. Blocks are
-        read from the graph (both directions), so ``blocked`` is not needed here. None for a
-        score the query does not know (the matcher then ranks in Python).
+        The matcher's push-down: the same exclusions and order as its plain path; blocks
+        (both directions) are read in the same query. None for a score the query does not
+        know (the matcher then ranks in Python).
 
         Raises
         ------
