@@ -18,6 +18,7 @@ from .errors import (
     PersonNotFound,
     StoreUnavailable,
 )
+from .index import CSRIndex
 from .loaders import LoadReport, iter_edges, read_edgelist
 from .matcher import Matcher, Mutual, Suggestion
 from .memory import MemoryStore
@@ -45,6 +46,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DEFAULT_SCORE",
     "SCORES",
+    "CSRIndex",
     "CheckIn",
     "EvaluationResult",
     "EventInfo",

@@ -146,7 +146,11 @@ class CSRIndex:
         wanted = person_ids if isinstance(person_ids, list) else list(person_ids)
         # One dict probe per id (get with a default): at a million people the probes, not
         # the counting, are most of a batch.
-        flat = np.fromiter(map(self.pos.get, wanted, repeat(-1)), dtype=np.int64, count=len(wanted))
+        lookup = map(self.pos.get, wanted, repeat(-1))
+        try:
+            flat = np.fromiter(lookup, dtype=np.int64, count=len(wanted))
+        except TypeError:  # an unhashable "id"
+            raise PersonNotFound(next(p for p in wanted if not isinstance(p, str))) from None
         if flat.size and flat.min() < 0:
             raise PersonNotFound(wanted[int(np.argmin(flat))])
         return flat

@@ -131,3 +131,9 @@ def test_a_pair_of_three_ids_is_refused(index: str) -> None:
     store = gm.MemoryStore(_graph(), index=index)
     with pytest.raises(gm.InvalidInput):
         store.mutual_counts([("0", "1", "2")])  # type: ignore[list-item]
+
+
+def test_positions_refuse_an_unhashable_id_as_unknown() -> None:
+    index = gm.MemoryStore(_graph(), index="off").build_index()
+    with pytest.raises(gm.PersonNotFound):
+        index.positions(["0", ["not", "an", "id"]])  # type: ignore[list-item]
