@@ -315,16 +315,16 @@ def _explain(
         return
     start, stop = indptr[u], indptr[u + 1]
     # (degree, position) packed in one int64 sorts friends by degree, then id.
+    base = indptr.shape[0] + 1
     order = np.empty(stop - start, np.int64)
     m = 0
     for j in range(start, stop):
         w = indices[j]
         dw = indptr[w + 1] - indptr[w]
         if 2 <= dw <= cap:
-            order[m] = dw * (indptr.shape[0] + 1) + w
+            order[m] = dw * base + w
             m += 1
     order = np.sort(order[:m])
-    base = indptr.shape[0] + 1
     for i in range(rows.shape[0]):
         v = rows[i, 0]
         left = rows[i, 1]  # mutual friends still to meet: stop once all are seen

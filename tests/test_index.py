@@ -73,14 +73,11 @@ def _hub_graph() -> nx.Graph:
 
 def test_hub_and_ordinary_neighbourhoods_rank_alike_with_and_without_the_index() -> None:
     G = _hub_graph()
-    store = gm.MemoryStore(G, index="sync")
-    store.set_consent("5", discoverable=False)
-    store.set_consent("hub2", show_as_mutual=False)
-    store.block("hub", "9")
-    plain_store = gm.MemoryStore(G, index="off")
-    plain_store.set_consent("5", discoverable=False)
-    plain_store.set_consent("hub2", show_as_mutual=False)
-    plain_store.block("hub", "9")
+    store, plain_store = gm.MemoryStore(G, index="sync"), gm.MemoryStore(G, index="off")
+    for s in (store, plain_store):
+        s.set_consent("5", discoverable=False)
+        s.set_consent("hub2", show_as_mutual=False)
+        s.block("hub", "9")
     indexed, plain = gm.Matcher(store, explain=3), gm.Matcher(plain_store, explain=3)
     people = ["hub", "hub2", "0", "1", "2", *random.Random(2).sample(sorted(G), 6)]
     for person in people:
