@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .app import BLUEPRINTS, close_app, create_app
-    from .routing import ApiBlueprint
+    from api.app import BLUEPRINTS, close_app, create_app
+    from api.routing import ApiBlueprint
 
 __all__ = ["BLUEPRINTS", "ApiBlueprint", "close_app", "create_app"]
 
@@ -21,11 +21,11 @@ __all__ = ["BLUEPRINTS", "ApiBlueprint", "close_app", "create_app"]
 def __getattr__(name: str) -> Any:
     # Lazy, so `graphmatch --help` (which registers `serve` from api.cli) never loads Flask.
     if name == "ApiBlueprint":
-        from .routing import ApiBlueprint
+        from api.routing import ApiBlueprint
 
         return ApiBlueprint
     if name in __all__:
-        from . import app
+        from api import app
 
         return getattr(app, name)
     raise AttributeError(f"module 'api' has no attribute {name!r}")

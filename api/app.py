@@ -11,18 +11,17 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from api import discovery, friends, health, people, presence, privacy
+from api.auth import KeyRing
+from api.errors import register_error_handlers
+from api.openapi import build_openapi
+from api.routing import ApiBlueprint, Services
+from api.settings import load_settings
 from graphmatch.errors import GraphMatchError
 from graphmatch.matcher import Matcher
-from graphmatch.memory import MemoryStore
-from graphmatch.store import GraphStore
-from graphmatch.stores import open_store
-
-from . import discovery, friends, health, people, presence, privacy
-from .auth import KeyRing
-from .errors import register_error_handlers
-from .openapi import build_openapi
-from .routing import ApiBlueprint, Services
-from .settings import load_settings
+from graphmatch.stores._open import open_store
+from graphmatch.stores.memory import MemoryStore
+from graphmatch.stores.protocol import GraphStore
 
 __all__ = ["BLUEPRINTS", "close_app", "create_app", "open_configured_store"]
 
@@ -67,7 +66,7 @@ def open_configured_store(settings: Mapping[str, Any]) -> GraphStore:
     opened = open_store(settings.get("STORE"))
     data_dir = settings.get("DATA_DIR")
     if data_dir is not None and isinstance(opened, MemoryStore):
-        from graphmatch.journal import JournaledStore
+        from graphmatch.stores.journal import JournaledStore
 
         return JournaledStore(opened, Path(data_dir))
     return opened

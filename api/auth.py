@@ -11,7 +11,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 
-from .errors import ApiError
+from api.errors import ApiError
 
 __all__ = ["KeyRing"]
 

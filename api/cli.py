@@ -1,4 +1,4 @@
-"""The ``graphmatch serve`` subcommand; ``graphmatch.cli`` calls :func:`register`."""
+"""The ``graphmatch serve`` subcommand; ``graphmatch.cli._main`` calls :func:`register`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ __all__ = ["register", "run_serve"]
 
 def run_serve(args: argparse.Namespace) -> int:
     """Handle ``graphmatch serve``; return the exit code."""
-    from .server import serve  # lazy: keeps `graphmatch --help` free of Flask
+    from api.server import serve  # lazy: keeps `graphmatch --help` free of Flask
 
     try:
         return serve(

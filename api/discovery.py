@@ -7,9 +7,9 @@ from typing import Any
 from flask import current_app
 from flask.typing import ResponseReturnValue
 
-from .errors import ApiError
-from .models import MUTUAL, MUTUAL_QUERY, RANK_REQUEST, SUGGESTIONS, SUGGESTIONS_QUERY
-from .routing import ApiBlueprint, matcher
+from api.errors import ApiError
+from api.models import MUTUAL, MUTUAL_QUERY, RANK_REQUEST, SUGGESTIONS, SUGGESTIONS_QUERY
+from api.routing import ApiBlueprint, matcher
 
 __all__ = ["bp"]
 

@@ -28,6 +28,7 @@ from typing import Any
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
+from api.schema import ValidationFailed
 from graphmatch.errors import (
     GraphMatchError,
     InvalidInput,
@@ -35,9 +36,7 @@ from graphmatch.errors import (
     PersonNotFound,
     StoreUnavailable,
 )
-from graphmatch.presence import EventNotFound, NotCheckedIn
-
-from .schema import ValidationFailed
+from graphmatch.presence.service import EventNotFound, NotCheckedIn
 
 __all__ = ["ApiError", "error_response", "register_error_handlers"]
 

@@ -10,9 +10,9 @@ from typing import Any
 from flask import current_app
 from flask.typing import ResponseReturnValue
 
-from .errors import ApiError
-from .models import BULK_FRIENDSHIPS, BULK_RESULT, FRIENDS_PAGE, FRIENDS_QUERY, FRIENDSHIP
-from .routing import ApiBlueprint, store
+from api.errors import ApiError
+from api.models import BULK_FRIENDSHIPS, BULK_RESULT, FRIENDS_PAGE, FRIENDS_QUERY, FRIENDSHIP
+from api.routing import ApiBlueprint, store
 
 __all__ = ["bp", "decode_cursor", "encode_cursor"]
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask import current_app, send_from_directory
 from flask.typing import ResponseReturnValue
 
+from api.errors import error_response
+from api.models import HEALTH
+from api.routing import ApiBlueprint, store
 from graphmatch.errors import StoreUnavailable
-
-from .errors import error_response
-from .models import HEALTH
-from .routing import ApiBlueprint, store
 
 __all__ = ["bp"]
 

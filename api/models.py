@@ -8,10 +8,9 @@ letter or underscore, so that both stores (networkx and Neo4j properties) keep t
 
 from __future__ import annotations
 
+from api.schema import Model, array, boolean, integer, number, obj, string
 from graphmatch.matcher import MAX_EXPLAIN, MAX_LIMIT
-from graphmatch.scores import DEFAULT_SCORE, SCORES
-
-from .schema import Model, array, boolean, integer, number, obj, string
+from graphmatch.rule import DEFAULT_SCORE, SCORES
 
 __all__ = [
     "ATTRIBUTES",

@@ -6,11 +6,10 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from api.models import ERROR, MAX_ID
+from api.routing import Operation
+from api.schema import Model
 from graphmatch import __version__
-
-from .models import ERROR, MAX_ID
-from .routing import Operation
-from .schema import Model
 
 __all__ = ["build_openapi", "openapi_path"]
 

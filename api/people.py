@@ -7,8 +7,8 @@ from urllib.parse import quote
 
 from flask.typing import ResponseReturnValue
 
-from .models import PERSON, PERSON_CREATE
-from .routing import ApiBlueprint, store
+from api.models import PERSON, PERSON_CREATE
+from api.routing import ApiBlueprint, store
 
 __all__ = ["bp", "person_json"]
 

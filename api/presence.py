@@ -17,7 +17,7 @@ Errors beyond the common ones: an unknown event is 404 ``event_not_found``; aski
 (or whom to meet at an event) without being checked in (there) is 409 ``not_checked_in``.
 Ranges: lat [-90, 90], lon [-180, 180], radius_m [1, 50000], ttl_s [60, 86400].
 
-The presence service lives in ``app.extensions["graphmatch.presence"]``; it is created over
+The presence service lives in ``app.extensions["graphmatch.presence.service"]``; it is created over
 the app's store and matcher when the blueprint is registered (memory index, or Neo4j's for a
 Neo4j store). Replace it there to inject a clock.
 """
@@ -32,8 +32,12 @@ from flask.blueprints import BlueprintSetupState
 from flask.sansio.app import App
 from flask.typing import ResponseReturnValue
 
+from api.errors import ApiError
+from api.models import ERROR
+from api.routing import ApiBlueprint, Services
+from api.schema import Model, array, boolean, integer, number, obj, string
 from graphmatch.matcher import MAX_EXPLAIN, MAX_LIMIT
-from graphmatch.presence import (
+from graphmatch.presence.service import (
     DEFAULT_RADIUS_M,
     DEFAULT_TTL_S,
     MAX_RADIUS_M,
@@ -42,16 +46,11 @@ from graphmatch.presence import (
     MIN_TTL_S,
     Presence,
 )
-from graphmatch.scores import DEFAULT_SCORE, SCORES
-
-from .errors import ApiError
-from .models import ERROR
-from .routing import ApiBlueprint, Services
-from .schema import Model, array, boolean, integer, number, obj, string
+from graphmatch.rule import DEFAULT_SCORE, SCORES
 
 __all__ = ["EXTENSION", "bp", "init_presence", "presence"]
 
-EXTENSION = "graphmatch.presence"
+EXTENSION = "graphmatch.presence.service"
 
 bp = ApiBlueprint("presence", __name__, url_prefix="/v1", tag="presence")
 
@@ -230,7 +229,7 @@ def init_presence(app: App, service: Presence | None = None) -> Presence:
     Returns
     -------
     Presence
-        The service now in ``app.extensions["graphmatch.presence"]``.
+        The service now in ``app.extensions["graphmatch.presence.service"]``.
 
     Examples
     --------

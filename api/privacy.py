@@ -6,8 +6,8 @@ from typing import Any
 
 from flask.typing import ResponseReturnValue
 
-from .models import CONSENT, CONSENT_UPDATE
-from .routing import ApiBlueprint, store
+from api.models import CONSENT, CONSENT_UPDATE
+from api.routing import ApiBlueprint, store
 
 __all__ = ["bp"]
 

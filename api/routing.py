@@ -19,13 +19,12 @@ from typing import Any
 from flask import Blueprint, current_app, request
 from flask.typing import ResponseReturnValue
 
+from api.auth import KeyRing
+from api.errors import ApiError
+from api.models import MAX_ID
+from api.schema import Model, load_query
 from graphmatch.matcher import Matcher
-from graphmatch.store import GraphStore
-
-from .auth import KeyRing
-from .errors import ApiError
-from .models import MAX_ID
-from .schema import Model, load_query
+from graphmatch.stores.protocol import GraphStore
 
 __all__ = ["ApiBlueprint", "Operation", "Services", "matcher", "services", "store"]
 

@@ -9,16 +9,15 @@ import sys
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from api.app import create_app, open_configured_store
 from graphmatch.errors import InvalidInput
-from graphmatch.store import GraphStore
-
-from .app import create_app, open_configured_store
+from graphmatch.stores.protocol import GraphStore
 
 if TYPE_CHECKING:
     from flask import Flask
 
     from seed_data import Network
-from .settings import load_settings
+from api.settings import load_settings
 
 __all__ = ["check_in_demo_event", "is_loopback", "seed_demo", "serve"]
 
@@ -75,7 +74,7 @@ def seed_demo(store: GraphStore, people: int, seed: int = 0) -> tuple[str, Netwo
 
 def check_in_demo_event(app: Flask, network: Network, seed: int = 0) -> str:
     """Open the demo network's conference and check its attendees in; return a description."""
-    svc = app.extensions["graphmatch.presence"]
+    svc = app.extensions["graphmatch.presence.service"]
     event = network.event
     # The generator gives the event a city, not coordinates: place it in central Berlin.
     svc.add_event(event.id, name=event.name, lat=52.5200, lon=13.4050)

@@ -29,7 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # seed_data, tests.neo4j_support
 
 import graphmatch as gm
-from graphmatch.presence import (
+from graphmatch.presence.service import (
     EARTH_RADIUS_M,
     CheckIn,
     MemoryPresenceIndex,

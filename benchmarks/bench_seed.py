@@ -34,10 +34,10 @@ def _maxrss_mib() -> float:
 
 def _open(kind: str) -> Any:
     if kind == "memory":
-        from graphmatch.memory import MemoryStore
+        from graphmatch.stores.memory import MemoryStore
 
         return MemoryStore()
-    from graphmatch.stores import open_store
+    from graphmatch.stores._open import open_store
 
     return open_store(kind)
 

@@ -5,7 +5,7 @@ Usage (one command, seeded)::
     .venv/bin/python benchmarks/evaluate_all.py --seed 7 --sample 2000 --jobs 2 \
         --json docs/evaluation-results.json > docs/evaluation-tables.md
 
-For each graph it hides 10% of friendships (per-person quota, see graphmatch.evaluation),
+For each graph it hides 10% of friendships (per-person quota, see graphmatch.evaluation.run),
 ranks a seeded sample of people with every score and the ``random`` baseline, and prints a
 Markdown table plus the paired margin of ``cn_ra`` over the best of the four classic scores.
 """
@@ -20,8 +20,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from graphmatch.evaluation import METRICS, evaluate
-from graphmatch.scores import SCORES
+from graphmatch.evaluation.run import METRICS, evaluate
+from graphmatch.rule import SCORES
 
 GRAPHS = {
     "ego-Facebook": "facebook_combined.txt.gz",

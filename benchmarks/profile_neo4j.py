@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 import graphmatch as gm  # noqa: E402
 from graphmatch import neo4j_store  # noqa: E402
-from graphmatch.neo4j_store import Neo4jStore  # noqa: E402
+from graphmatch.stores.neo4j.store import Neo4jStore  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "facebook_combined.txt.gz"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import (
+from graphmatch.errors import (
     GraphMatchError,
     InvalidInput,
     ParseError,
@@ -18,11 +18,10 @@ from .errors import (
     PersonNotFound,
     StoreUnavailable,
 )
-from .index import CSRIndex
-from .loaders import LoadReport, iter_edges, read_edgelist
-from .matcher import Matcher, Mutual, Suggestion
-from .memory import MemoryStore
-from .presence import (
+from graphmatch.index.csr import CSRIndex
+from graphmatch.loaders import LoadReport, iter_edges, read_edgelist
+from graphmatch.matcher import Matcher, Mutual, Suggestion
+from graphmatch.presence.service import (
     CheckIn,
     EventInfo,
     EventNotFound,
@@ -33,13 +32,14 @@ from .presence import (
     Presence,
     PresenceIndex,
 )
-from .scores import DEFAULT_SCORE, SCORES, pair_score
-from .store import GraphStore, PairStats
+from graphmatch.rule import DEFAULT_SCORE, SCORES, pair_score
+from graphmatch.stores.memory import MemoryStore
+from graphmatch.stores.protocol import GraphStore, PairStats
 
 if TYPE_CHECKING:
-    from .evaluation import EvaluationResult, evaluate
-    from .neo4j_store import Neo4jStore
-    from .presence_neo4j import Neo4jPresenceIndex
+    from graphmatch.evaluation.run import EvaluationResult, evaluate
+    from graphmatch.presence.neo4j import Neo4jPresenceIndex
+    from graphmatch.stores.neo4j.store import Neo4jStore
 
 __version__ = "0.1.0"
 
@@ -82,15 +82,15 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # The Neo4j classes pull in the driver; import them only when someone asks for them.
     if name == "Neo4jStore":
-        from .neo4j_store import Neo4jStore
+        from graphmatch.stores.neo4j.store import Neo4jStore
 
         return Neo4jStore
     if name in ("evaluate", "EvaluationResult"):
-        from . import evaluation
+        from graphmatch import evaluation
 
         return getattr(evaluation, name)
     if name == "Neo4jPresenceIndex":
-        from .presence_neo4j import Neo4jPresenceIndex
+        from graphmatch.presence.neo4j import Neo4jPresenceIndex
 
         return Neo4jPresenceIndex
     raise AttributeError(f"module 'graphmatch' has no attribute {name!r}")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from .errors import InvalidInput, ParseError
+from graphmatch.errors import InvalidInput, ParseError
 
 __all__ = ["LoadReport", "iter_edges", "read_edgelist"]
 

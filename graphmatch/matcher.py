@@ -8,9 +8,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from .errors import InvalidInput, PersonNotFound
-from .scores import DEFAULT_SCORE, WEIGHTED, check_score, pair_score, score_from_stats
-from .store import GraphStore
+from graphmatch.errors import InvalidInput, PersonNotFound
+from graphmatch.rule import DEFAULT_SCORE, WEIGHTED, check_score, pair_score, score_from_stats
+from graphmatch.stores.protocol import GraphStore
 
 __all__ = ["MAX_EXPLAIN", "MAX_LIMIT", "Matcher", "Mutual", "Suggestion"]
 

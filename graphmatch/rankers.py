@@ -2,7 +2,7 @@
 
 Each ranker is a function of the statistics the matcher already aggregates for a candidate —
 mutual count, Adamic-Adar sum, resource-allocation sum, the two degrees — so it plugs into
-:func:`graphmatch.scores.score_from_stats` as one more score name, and every store computes it
+:func:`graphmatch.rule.score_from_stats` as one more score name, and every store computes it
 for free.
 
 =========  ==================================  =================================================
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .errors import InvalidInput
+from graphmatch.errors import InvalidInput
 
 __all__ = ["RANKERS", "ranker_from_stats"]
 
@@ -35,7 +35,7 @@ def ranker_from_stats(
 ) -> float:
     """Return a ranker's value from a candidate's aggregated mutual-friend statistics.
 
-    Same signature as :func:`graphmatch.scores.score_from_stats`, so the two dispatch alike.
+    Same signature as :func:`graphmatch.rule.score_from_stats`, so the two dispatch alike.
 
     Parameters
     ----------

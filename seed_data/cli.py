@@ -1,6 +1,6 @@
 """The ``graphmatch seed`` subcommand, and :func:`seed`, the code it shares with other front ends.
 
-``graphmatch.cli`` calls :func:`register`; a Flask CLI command can call :func:`seed` with the
+``graphmatch.cli._main`` calls :func:`register`; a Flask CLI command can call :func:`seed` with the
 app's store so both do exactly the same work.
 """
 
@@ -20,7 +20,7 @@ from seed_data.metrics import summary
 from seed_data.to_store import write_to_store
 
 if TYPE_CHECKING:
-    from graphmatch.store import GraphStore
+    from graphmatch.stores.protocol import GraphStore
 
 __all__ = ["STORE_KINDS", "format_report", "register", "run_seed", "seed"]
 
@@ -51,7 +51,7 @@ def seed(
     store : GraphStore, optional
         An open store to write into (left open; a Flask app passes its own).
     store_kind : {"memory", "neo4j"}, optional
-        Open a store with ``graphmatch.stores.open_store(kind)``, write, close. ``"memory"``
+        Open a store with ``graphmatch.stores._open.open_store(kind)``, write, close. ``"memory"``
         is skipped when no store is given, since it would vanish with the process.
     batch_size : int, default 10000
         Records per store call.
@@ -94,7 +94,7 @@ def seed(
 
     opened: GraphStore | None = None
     if store is None and store_kind == "neo4j":
-        from graphmatch.stores import open_store  # lazy: pulls in the neo4j driver
+        from graphmatch.stores._open import open_store  # lazy: pulls in the neo4j driver
 
         store = opened = open_store(store_kind)
     if store is not None:

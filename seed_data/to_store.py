@@ -12,7 +12,7 @@ from graphmatch.errors import InvalidInput
 from seed_data.model import Network
 
 if TYPE_CHECKING:  # only a type: keeps seed_data importable without the store modules
-    from graphmatch.store import GraphStore
+    from graphmatch.stores.protocol import GraphStore
 
 __all__ = ["WriteStats", "write_to_store"]
 
@@ -72,7 +72,7 @@ def write_to_store(
 
     Examples
     --------
-    >>> from graphmatch.memory import MemoryStore  # doctest: +SKIP
+    >>> from graphmatch.stores.memory import MemoryStore  # doctest: +SKIP
     >>> write_to_store(generate(1000), MemoryStore(), progress=False).people  # doctest: +SKIP
     1000
     """

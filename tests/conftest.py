@@ -25,7 +25,7 @@ STORE_KINDS = [
 @pytest.fixture(scope="session")
 def neo4j_store_session() -> Iterator[gm.GraphStore]:
     """Open one Neo4j driver for the run; skips (fails under CI=true) if Neo4j is down."""
-    from tests.neo4j_support import connect
+    from tests.support.neo4j import connect
 
     neo = connect()
     yield neo
@@ -49,7 +49,7 @@ def store(
         neo.clear()
         yield neo
     elif request.param == "journaled":
-        from graphmatch.journal import JournaledStore
+        from graphmatch.stores.journal import JournaledStore
 
         # The durable wrapper the HTTP server uses over memory, index on, fsync off for speed.
         journaled = JournaledStore(

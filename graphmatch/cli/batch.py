@@ -1,0 +1,140 @@
+"""The ``graphmatch batch`` and ``graphmatch bench`` subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from graphmatch.errors import InvalidInput
+from graphmatch.rule import DEFAULT_SCORE, SCORES
+
+__all__ = ["register"]
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    """Run ``graphmatch batch``: top-k for everyone, to JSONL, Parquet or Neo4j."""
+    from graphmatch.batch.run import DEFAULT_BLOCK_SIZE, Neo4jSink, Sink, run_batch
+    from graphmatch.stores.memory import MemoryStore
+
+    if args.to == "neo4j":
+        from graphmatch.stores._open import open_store
+
+        target: Any = open_store("neo4j")
+        run_write = getattr(target, "run_write", None)
+        if run_write is None:
+            target.close()
+            raise InvalidInput("this Neo4j store cannot run batched writes (no run_write)")
+        if args.checkpoint is None:
+            raise InvalidInput("--to neo4j needs --checkpoint FILE to be resumable")
+        sink: Sink | str = Neo4jSink(run_write)
+    else:
+        if args.out is None:
+            raise InvalidInput("give --out FILE.jsonl (or FOLDER.parquet), or --to neo4j")
+        target = None
+        sink = args.out
+    try:
+        # Index "off": the batch builds the index itself, once, without a background thread.
+        store = MemoryStore.from_edgelist(args.graph, index="off")
+        report = run_batch(
+            store,
+            sink,
+            score=args.score,
+            k=args.k,
+            block_size=args.block_size or DEFAULT_BLOCK_SIZE,
+            explain=args.explain,
+            max_degree=args.max_degree,
+            resume=args.resume,
+            checkpoint=args.checkpoint,
+            progress=not args.no_progress,
+            threads=args.threads,
+        )
+    finally:
+        if target is not None:
+            target.close()
+    data = report.as_dict()
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        where = "Neo4j" if args.to == "neo4j" else args.out
+        print(
+            f"{report.people:,} people in {report.blocks} blocks "
+            f"({report.resumed_blocks} resumed) -> {where} in {report.seconds:.1f} s "
+            f"(index {report.index_seconds:.1f} s, ranking {report.rank_seconds:.1f} s, "
+            f"writing {report.write_seconds:.1f} s)"
+        )
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    """Run ``graphmatch bench``."""
+    from graphmatch_bench.harness import run_from_args
+
+    return run_from_args(args)
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``batch`` and ``bench`` subcommands to the ``graphmatch`` parser.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        What ``ArgumentParser.add_subparsers()`` returned.
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="graphmatch")
+    >>> register(parser.add_subparsers(dest="command"))
+    >>> parser.parse_args(["batch", "--graph", "g.txt", "--out", "s.jsonl"]).k
+    10
+    """
+    p = subparsers.add_parser(
+        "batch",
+        help="every person's top-k suggestions, to JSONL/Parquet or Neo4j",
+        description=(
+            "Rank every person's suggestions with the compiled index, in blocks on every "
+            "core, streaming to a file (resumable with --resume) or into Neo4j."
+        ),
+    )
+    p.add_argument("--graph", metavar="FILE", required=True, help="edge-list file to rank")
+    p.add_argument("--score", choices=SCORES, default=DEFAULT_SCORE)
+    p.add_argument("--k", type=int, default=10, help="suggestions per person (default 10)")
+    p.add_argument("--out", metavar="FILE", help="output: FILE.jsonl, or FOLDER.parquet")
+    p.add_argument(
+        "--to", choices=("file", "neo4j"), default="file", help="write to --out or Neo4j"
+    )
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    p.add_argument("--block-size", type=int, metavar="N", help="people per block (20000)")
+    p.add_argument("--explain", type=int, default=0, help="named mutual friends (default 0)")
+    p.add_argument("--max-degree", type=int, help="degree cap on the mutual friends")
+    p.add_argument("--threads", type=int, help="threads to rank with (default: all cores)")
+    p.add_argument("--checkpoint", metavar="FILE", help="checkpoint (default OUT.checkpoint.json)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--json", action="store_true", help="print the run report as JSON")
+    p.set_defaults(func=_cmd_batch)
+
+    from graphmatch_bench.harness import add_arguments
+
+    p = subparsers.add_parser(
+        "bench",
+        help="benchmark graphmatch against networkx, scipy, igraph, NetworKit",
+        description=(
+            "One table: operation x implementation x graph -> p50/p99 latency, throughput, "
+            "peak memory and build time, with ratios against baselines measured in the same run."
+        ),
+    )
+    add_arguments(p)
+    p.set_defaults(func=_cmd_bench)
+
+
+if __name__ == "__main__":  # pragma: no cover - manual use: python -m graphmatch.cli.batch
+    parser = argparse.ArgumentParser(prog="graphmatch")
+    register(parser.add_subparsers(dest="command", required=True))
+    ns = parser.parse_args()
+    sys.exit(ns.func(ns))

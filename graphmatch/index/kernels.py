@@ -1,0 +1,653 @@
+"""Compiled kernels over CSR arrays (numba): the memory store's read-optimised hot paths.
+
+``top_k_block`` fans the per-person ranking out over a block of people: one ``prange`` lane
+per thread, each with its own scratch row, people dealt round-robin so hubs spread evenly.
+
+Every kernel takes the CSR arrays of :class:`graphmatch.index.csr.CSRIndex` (rows in sorted-id
+order, each row sorted) and ranks with the one rule of :mod:`graphmatch.matcher`: quantised
+score descending, mutual count descending, position (= id order) ascending.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from typing import Any
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+CN, JACCARD, AA, RA, CN_RA = 0, 1, 2, 3, 4
+#: Score codes, by score name.
+SCORE_CODES = {
+    "common_neighbors": CN,
+    "jaccard": JACCARD,
+    "adamic_adar": AA,
+    "resource_allocation": RA,
+    "cn_ra": CN_RA,
+}
+#: Scores are quantised to 1e-10 before ranking, exactly as ``matcher.order_key`` does.
+QUANTUM_INV = 1e10
+#: Held around every ``parallel=True`` kernel call: numba's default (workqueue) threading
+#: layer aborts the process if two Python threads enter parallel code at once.
+PARALLEL = threading.Lock()
+
+
+def _prefetch_typer(typingctx: Any, arr: Any, i: Any) -> Any:
+    """Hint the CPU to start loading arr[i] into cache (``llvm.prefetch``); no effect on results.
+
+    Random rows of a graph-sized array miss every cache level; asking for the rows a loop
+    will need a few iterations ahead overlaps those misses instead of paying them one by one.
+    """
+    if not isinstance(arr, types.Array):
+        return None
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        aty = signature.args[0]
+        ary = context.make_array(aty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(  # type: ignore[no-untyped-call]
+            context, builder, aty, ary, [args[1]], wraparound=False
+        )
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(  # type: ignore[no-untyped-call]
+            builder.module, fnty, "llvm.prefetch.p0"
+        )
+        # (address, read, keep in every cache level, data cache)
+        flags = [ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)]
+        builder.call(fn, [builder.bitcast(ptr, i8p), *flags])
+        return context.get_dummy_value()
+
+    return types.void(arr, i), codegen
+
+
+#: ``_prefetch(arr, i)`` inside compiled code.
+_prefetch: Any = intrinsic(_prefetch_typer)
+
+
+@njit(cache=True, nogil=True)
+def _worse(qa: int, ca: int, va: int, qb: int, cb: int, vb: int) -> bool:
+    """Return whether candidate a ranks below candidate b."""
+    if qa != qb:
+        return qa < qb
+    if ca != cb:
+        return ca < cb
+    return va > vb
+
+
+#: Two-hop neighbourhoods up to this many table slots are counted in a small hash table
+#: that stays in L1/L2 cache; bigger ones (hubs) in the dense per-thread scratch rows.
+HASH_SLOTS_MAX = 1 << 16
+
+
+@njit(cache=True, nogil=True)
+def _select(
+    vs: np.ndarray,
+    cs: np.ndarray,
+    ws: np.ndarray,
+    banned: np.ndarray,
+    indptr: np.ndarray,
+    du: int,
+    code: int,
+    hq: np.ndarray,
+    hc: np.ndarray,
+    hv: np.ndarray,
+    hs: np.ndarray,
+) -> int:
+    """Score the candidates (vs[i], count cs[i] > 0, weight sum ws[i]) into the heap; its size.
+
+    Entries with cs[i] <= 0 are skipped. One loop, no call per candidate: a numba call with
+    array arguments costs reference counting on each, more than scoring a candidate.
+    """
+    k = hq.shape[0]
+    size = 0
+    for i in range(vs.shape[0]):
+        c = cs[i]
+        if c <= 0:
+            continue
+        v = vs[i]
+        if code == CN:
+            s = float(c)
+        elif code == JACCARD:
+            s = c / (du + (indptr[v + 1] - indptr[v]) - c)
+        elif code == CN_RA:
+            s = c * ws[i]
+        else:
+            s = ws[i]
+        q = math.floor(s * QUANTUM_INV + 0.5)
+        if size == k and not _worse(hq[0], hc[0], hv[0], q, c, v):
+            continue
+        # Opt-outs are checked only for who would enter the top k: one lookup, not thousands.
+        if banned[v]:
+            continue
+        # A min-heap of the k best so far, worst at the root: sift up into a free place,
+        # or sift down from the root the new entry replaces.
+        if size < k:
+            pos = size
+            size += 1
+            while pos > 0:
+                parent = (pos - 1) // 2
+                if not _worse(q, c, v, hq[parent], hc[parent], hv[parent]):
+                    break
+                hq[pos], hc[pos], hv[pos], hs[pos] = hq[parent], hc[parent], hv[parent], hs[parent]
+                pos = parent
+        else:
+            pos = 0
+            while True:
+                child = 2 * pos + 1
+                if child >= size:
+                    break
+                if child + 1 < size and _worse(
+                    hq[child + 1], hc[child + 1], hv[child + 1], hq[child], hc[child], hv[child]
+                ):
+                    child += 1
+                if not _worse(hq[child], hc[child], hv[child], q, c, v):
+                    break
+                hq[pos], hc[pos], hv[pos], hs[pos] = hq[child], hc[child], hv[child], hs[child]
+                pos = child
+        hq[pos], hc[pos], hv[pos], hs[pos] = q, c, v, s
+    return size
+
+
+@njit(cache=True, nogil=True)
+def _weight(code: int, d: int) -> float:
+    """Return what one mutual friend of d friends adds to a weighted score."""
+    if code == AA:
+        return 1.0 / math.log(d)
+    if code in (RA, CN_RA):
+        return 1.0 / d
+    return 0.0
+
+
+@njit(cache=True, nogil=True)
+def _hash(v: int, shift: int) -> int:
+    """Return the home slot of position v in a table of 2**(32 - shift) slots.
+
+    Knuth's multiplicative hash: the top bits of the low 32 bits of v * 2654435761, so
+    neighbouring positions (friends often have close ids) land far apart.
+    """
+    return (((v & 0xFFFFFFFF) * 2654435761) & 0xFFFFFFFF) >> shift
+
+
+@njit(cache=True, nogil=True)
+def _heap_hashed(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    banned: np.ndarray,
+    extra: np.ndarray,
+    u: int,
+    cap: int,
+    code: int,
+    slots: int,
+    hq: np.ndarray,
+    hc: np.ndarray,
+    hv: np.ndarray,
+    hs: np.ndarray,
+) -> int:
+    """Count u's distance-2 people in a cache-sized hash table and fill the heap; its size."""
+    mask = slots - 1
+    shift = 32
+    while (1 << (32 - shift)) < slots:
+        shift -= 1
+    keys = np.full(slots, -1, np.int64)
+    cnt = np.empty(slots, np.int64)
+    wsum = np.empty(slots, np.float64)
+    used = np.empty(slots, np.int64)  # the slots of candidates, in first-seen order
+    nu = 0
+    # -1 marks people who can never be a candidate: u, u's friends, blocked people.
+    start, stop = indptr[u], indptr[u + 1]
+    du = stop - start
+    for t in range(du + 1 + extra.shape[0]):
+        if t < du:
+            v = indices[start + t]
+        elif t == du:
+            v = u
+        else:
+            v = extra[t - du - 1]
+        i = _hash(v, shift)
+        while keys[i] != v and keys[i] != -1:
+            i = (i + 1) & mask
+        keys[i], cnt[i] = v, -1
+    for j in range(start, stop):
+        if j + 2 < stop:  # the row after next: its start is in cache from the sizing pass
+            _prefetch(indices, indptr[indices[j + 2]])
+        w = indices[j]
+        dw = indptr[w + 1] - indptr[w]
+        if dw < 2 or dw > cap:
+            continue
+        wt = _weight(code, dw)
+        for jj in range(indptr[w], indptr[w + 1]):
+            v = indices[jj]
+            # Linear probing, inline: a numba call with array arguments costs reference
+            # counting on each, more than the probe itself.
+            i = _hash(v, shift)
+            while keys[i] != v and keys[i] != -1:
+                i = (i + 1) & mask
+            if keys[i] == -1:
+                keys[i], cnt[i], wsum[i] = v, 1, wt
+                used[nu] = i
+                nu += 1
+            elif cnt[i] > 0:
+                cnt[i] += 1
+                wsum[i] += wt
+    at = used[:nu]
+    return _select(keys[at], cnt[at], wsum[at], banned, indptr, du, code, hq, hc, hv, hs)
+
+
+@njit(cache=True, nogil=True)
+def _heap_dense(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    banned: np.ndarray,
+    extra: np.ndarray,
+    u: int,
+    cap: int,
+    code: int,
+    cnt: np.ndarray,
+    wsum: np.ndarray,
+    touched: np.ndarray,
+    hq: np.ndarray,
+    hc: np.ndarray,
+    hv: np.ndarray,
+    hs: np.ndarray,
+) -> int:
+    """Count u's distance-2 people in graph-sized scratch rows and fill the heap; its size.
+
+    cnt, wsum and touched are zeroed scratch arrays of the graph's size; they are handed back
+    zeroed, so one set serves every call on a thread.
+    """
+    start, stop = indptr[u], indptr[u + 1]
+    cnt[u] = -1
+    for j in range(start, stop):
+        cnt[indices[j]] = -1
+    for x in extra:
+        cnt[x] = -1
+    nt = 0
+    for j in range(start, stop):
+        if j + 2 < stop:  # the row after next: its start is in cache from the sizing pass
+            _prefetch(indices, indptr[indices[j + 2]])
+        w = indices[j]
+        dw = indptr[w + 1] - indptr[w]
+        if dw < 2 or dw > cap:
+            continue
+        wt = _weight(code, dw)
+        for jj in range(indptr[w], indptr[w + 1]):
+            v = indices[jj]
+            c = cnt[v]
+            if c < 0:
+                continue
+            if c == 0:
+                touched[nt] = v
+                nt += 1
+            cnt[v] = c + 1
+            wsum[v] += wt
+    vs = touched[:nt]
+    size = _select(vs, cnt[vs], wsum[vs], banned, indptr, stop - start, code, hq, hc, hv, hs)
+    # Hand the scratch arrays back zeroed.
+    for i in range(nt):
+        cnt[touched[i]] = 0
+        wsum[touched[i]] = 0.0
+    cnt[u] = 0
+    for j in range(start, stop):
+        cnt[indices[j]] = 0
+    for x in extra:
+        cnt[x] = 0
+    return size
+
+
+@njit(cache=True, nogil=True)
+def _explain(
+    indptr: np.ndarray, indices: np.ndarray, hidden: np.ndarray, u: int, cap: int, rows: np.ndarray
+) -> None:
+    """Fill rows[i, 2:] with the first shown mutual friends of u and the person rows[i, 0].
+
+    rows[i] holds (position, mutual count, -1 pads). Mutual friends come fewest-friends
+    first, then by position (id order): the matcher's explanation order. u's friends are
+    walked once in that order and each found person is looked up in their rows, which the
+    count pass has just brought into cache.
+    """
+    n = rows.shape[1] - 2
+    if n == 0 or rows.shape[0] == 0:
+        return
+    start, stop = indptr[u], indptr[u + 1]
+    # (degree, position) packed in one int64 sorts friends by degree, then id.
+    base = indptr.shape[0] + 1
+    order = np.empty(stop - start, np.int64)
+    m = 0
+    for j in range(start, stop):
+        w = indices[j]
+        dw = indptr[w + 1] - indptr[w]
+        if 2 <= dw <= cap:
+            order[m] = dw * base + w
+            m += 1
+    order = np.sort(order[:m])
+    for i in range(rows.shape[0]):
+        v = rows[i, 0]
+        left = rows[i, 1]  # mutual friends still to meet: stop once all are seen
+        named = 0
+        for t in range(m):
+            if left == 0 or named == n:
+                break
+            w = order[t] % base
+            # Binary search of v in w's sorted row (inline: see _select on call costs).
+            lo, hi = indptr[w], indptr[w + 1]
+            end = hi
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if indices[mid] < v:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            if lo < end and indices[lo] == v:
+                left -= 1
+                if not hidden[w]:
+                    rows[i, 2 + named] = w
+                    named += 1
+
+
+@njit(cache=True, nogil=True)
+def suggest(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    banned: np.ndarray,
+    hidden: np.ndarray,
+    extra: np.ndarray,
+    u: int,
+    cap: int,
+    code: int,
+    k: int,
+    n_explain: int,
+    cnt: np.ndarray,
+    wsum: np.ndarray,
+    touched: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rank and explain the best k people at distance 2 from u.
+
+    Parameters
+    ----------
+    indptr, indices : numpy.ndarray
+        The CSR arrays (rows sorted).
+    banned : numpy.ndarray of bool
+        People never suggested (opted out of discovery).
+    hidden : numpy.ndarray of bool
+        People never named as a mutual friend.
+    extra : numpy.ndarray of int64
+        More people never to suggest (blocks both ways).
+    u : int
+        The person's position.
+    cap : int
+        Degree cap on mutual friends (``2**62`` for none).
+    code : int
+        Score code from :data:`SCORE_CODES`.
+    k : int
+        How many suggestions at most.
+    n_explain : int
+        Named mutual friends per suggestion (0 for none).
+    cnt, wsum, touched : numpy.ndarray
+        Zeroed graph-sized scratch (int64, float64, int64), used only when u's two-hop
+        neighbourhood is too big for the cache-sized hash table; handed back zeroed.
+
+    Returns
+    -------
+    rows : numpy.ndarray of int64
+        ``(m, 2 + n_explain)``, best first: position, mutual count, then the named mutual
+        friends (-1 pads). Two arrays rather than four: boxing each costs the caller.
+    scores : numpy.ndarray of float64
+        The m scores.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> indptr = np.array([0, 1, 3, 4]); indices = np.array([1, 0, 2, 1])
+    >>> no = np.zeros(3, np.bool_); scratch = np.zeros(3, np.int64)
+    >>> rows, scores = suggest(indptr, indices, no, no, np.empty(0, np.int64), 0, 2**62,
+    ...                        CN, 10, 1, scratch, np.zeros(3), scratch)
+    >>> rows.tolist(), scores.tolist()
+    ([[2, 1, 1]], [1.0])
+    """
+    hq = np.empty(k, np.int64)
+    hc = np.empty(k, np.int64)
+    hv = np.empty(k, np.int64)
+    hs = np.empty(k, np.float64)
+    start, stop = indptr[u], indptr[u + 1]
+    # Size the table from the edges the count pass will walk; keep it at most half full.
+    need = 1 + (stop - start) + extra.shape[0]
+    for j in range(start, stop):
+        w = indices[j]
+        dw = indptr[w + 1] - indptr[w]
+        if 2 <= dw <= cap:
+            need += dw
+    slots = 64
+    while slots < 2 * need:
+        slots *= 2
+    if slots <= HASH_SLOTS_MAX:
+        size = _heap_hashed(indptr, indices, banned, extra, u, cap, code, slots, hq, hc, hv, hs)
+    else:
+        size = _heap_dense(
+            indptr, indices, banned, extra, u, cap, code, cnt, wsum, touched, hq, hc, hv, hs
+        )
+    # Best first: insertion sort of the (small) heap.
+    order = np.arange(size)
+    for i in range(1, size):
+        j = i
+        while j > 0 and _worse(
+            hq[order[j - 1]], hc[order[j - 1]], hv[order[j - 1]],
+            hq[order[j]], hc[order[j]], hv[order[j]],
+        ):  # fmt: skip
+            order[j - 1], order[j] = order[j], order[j - 1]
+            j -= 1
+    rows = np.full((size, 2 + n_explain), -1, np.int64)
+    rows[:, 0] = hv[order]
+    rows[:, 1] = hc[order]
+    _explain(indptr, indices, hidden, u, cap, rows)
+    return rows, hs[order]
+
+
+@njit(cache=True, nogil=True)
+def mutual_count(indptr: np.ndarray, indices: np.ndarray, x: int, y: int) -> int:
+    """Return the number of friends in common of positions x and y (sorted-row merge).
+
+    The single-pair path: scalar arguments and a scalar result, so a call allocates nothing
+    and numba's dispatch (about a microsecond) is most of its cost.
+
+    Parameters
+    ----------
+    indptr, indices : numpy.ndarray
+        The CSR arrays (rows sorted).
+    x, y : int
+        Two positions.
+
+    Returns
+    -------
+    int
+        ``|N(x) ∩ N(y)|``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> indptr = np.array([0, 1, 3, 4]); indices = np.array([1, 0, 2, 1])
+    >>> mutual_count(indptr, indices, 0, 2)
+    1
+    """
+    p, pe = indptr[x], indptr[x + 1]
+    q, qe = indptr[y], indptr[y + 1]
+    n = 0
+    while p < pe and q < qe:
+        s, t = indices[p], indices[q]
+        if s == t:
+            n += 1
+            p += 1
+            q += 1
+        elif s < t:
+            p += 1
+        else:
+            q += 1
+    return n
+
+
+@njit(cache=True, nogil=True)
+def _mutual_run(
+    indptr: np.ndarray, indices: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray
+) -> None:
+    """Count friends in common for each pair (a[i], b[i]) into out, prefetching ahead."""
+    m = a.shape[0]
+    for i in range(m):
+        # Row starts 16 pairs ahead, rows 8 ahead (their starts are in cache by then).
+        if i + 16 < m:
+            _prefetch(indptr, a[i + 16])
+            _prefetch(indptr, b[i + 16])
+        if i + 8 < m:
+            _prefetch(indices, indptr[a[i + 8]])
+            _prefetch(indices, indptr[b[i + 8]])
+        p, pe = indptr[a[i]], indptr[a[i] + 1]
+        q, qe = indptr[b[i]], indptr[b[i] + 1]
+        n = 0
+        # Branch-free merge: equal advances both, else the smaller side advances.
+        while p < pe and q < qe:
+            s, t = indices[p], indices[q]
+            n += s == t
+            p += s <= t
+            q += t <= s
+        out[i] = n
+
+
+@njit(cache=True, nogil=True)
+def mutual_counts(
+    indptr: np.ndarray, indices: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> np.ndarray:
+    """Return the number of friends in common of each pair (a[i], b[i]), on this thread.
+
+    Parameters
+    ----------
+    indptr, indices : numpy.ndarray
+        The CSR arrays (rows sorted).
+    a, b : numpy.ndarray of int64
+        Positions, pairwise.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        ``|N(a[i]) ∩ N(b[i])|`` for each i.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> indptr = np.array([0, 1, 3, 4]); indices = np.array([1, 0, 2, 1])
+    >>> mutual_counts(indptr, indices, np.array([0, 0]), np.array([2, 1])).tolist()
+    [1, 0]
+    """
+    out = np.empty(a.shape[0], np.int64)
+    _mutual_run(indptr, indices, a, b, out)
+    return out
+
+
+#: Pairs per parallel work item; batches smaller than two of these stay on one thread,
+#: where starting the thread pool would cost more than it saves.
+PAIR_CHUNK = 4096
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def mutual_counts_parallel(
+    indptr: np.ndarray, indices: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> np.ndarray:
+    """Return :func:`mutual_counts` computed in chunks on every thread; hold PARALLEL."""
+    m = a.shape[0]
+    out = np.empty(m, np.int64)
+    for c in prange((m + PAIR_CHUNK - 1) // PAIR_CHUNK):
+        lo = c * PAIR_CHUNK
+        hi = min(m, lo + PAIR_CHUNK)
+        _mutual_run(indptr, indices, a[lo:hi], b[lo:hi], out[lo:hi])
+    return out
+
+
+@njit(cache=True, nogil=True)
+def sort_rows(indptr: np.ndarray, indices: np.ndarray) -> None:
+    """Sort each CSR row in place."""
+    for r in range(indptr.shape[0] - 1):
+        indices[indptr[r] : indptr[r + 1]] = np.sort(indices[indptr[r] : indptr[r + 1]])
+
+
+# The batch fan-out lives in this module on purpose: numba's on-disk cache is invalidated by
+# changes to the file a function is defined in, not by changes to the functions it calls, so
+# a batch kernel in another module could keep running a stale copy of suggest.
+@njit(cache=True, nogil=True, parallel=True)
+def top_k_block(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    banned: np.ndarray,
+    hidden: np.ndarray,
+    users: np.ndarray,
+    extra_ptr: np.ndarray,
+    extra_idx: np.ndarray,
+    cap: int,
+    code: int,
+    k: int,
+    n_explain: int,
+    cnt: np.ndarray,
+    wsum: np.ndarray,
+    touched: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rank the best k distance-2 candidates of every person in users, in parallel.
+
+    Parameters
+    ----------
+    indptr, indices : numpy.ndarray
+        The CSR arrays (rows sorted).
+    banned : numpy.ndarray of bool
+        People never suggested (opted out of discovery).
+    hidden : numpy.ndarray of bool
+        People never named as a mutual friend.
+    users : numpy.ndarray of int64
+        Positions of the people to rank for.
+    extra_ptr, extra_idx : numpy.ndarray of int64
+        Per-user lists of more people never to suggest (blocks both ways), CSR-style:
+        user ``i``'s list is ``extra_idx[extra_ptr[i]:extra_ptr[i + 1]]``.
+    cap : int
+        Degree cap on mutual friends (``2**62`` for none).
+    code : int
+        Score code from :data:`graphmatch.index.kernels.SCORE_CODES`.
+    k : int
+        Suggestions per person.
+    n_explain : int
+        Named mutual friends per suggestion (0 for none).
+    cnt, wsum, touched : numpy.ndarray
+        Zeroed scratch of shape ``(lanes, n)``; one lane per thread. Handed back zeroed.
+
+    Returns
+    -------
+    found, counts, scores : numpy.ndarray
+        ``(len(users), k)`` positions (-1 pads), mutual counts and scores, best first.
+    lengths : numpy.ndarray
+        How many suggestions each person got.
+    named : numpy.ndarray
+        ``(len(users), k, max(n_explain, 1))`` named mutual friends (-1 pads).
+    """
+    b = users.shape[0]
+    lanes = cnt.shape[0]
+    found = np.full((b, k), -1, np.int64)
+    counts = np.zeros((b, k), np.int64)
+    scores = np.zeros((b, k), np.float64)
+    lengths = np.zeros(b, np.int64)
+    width = max(n_explain, 1)
+    named = np.full((b, k, width), -1, np.int64)
+    for lane in prange(lanes):
+        c_row, w_row, t_row = cnt[lane], wsum[lane], touched[lane]
+        for i in range(lane, b, lanes):
+            u = users[i]
+            extra = extra_idx[extra_ptr[i] : extra_ptr[i + 1]]
+            rows, s = suggest(
+                indptr, indices, banned, hidden, extra, u, cap, code, k, n_explain,
+                c_row, w_row, t_row,
+            )  # fmt: skip
+            m = s.shape[0]
+            lengths[i] = m
+            found[i, :m] = rows[:, 0]
+            counts[i, :m] = rows[:, 1]
+            scores[i, :m] = s
+            if n_explain > 0:
+                named[i, :m, :] = rows[:, 2:]
+    return found, counts, scores, lengths, named

@@ -1,0 +1,72 @@
+"""Open a store by name: the one place that decides memory or Neo4j from settings."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from graphmatch.errors import InvalidInput
+from graphmatch.stores.memory import MemoryStore
+from graphmatch.stores.protocol import GraphStore
+
+__all__ = ["STORE_KINDS", "open_store"]
+
+STORE_KINDS = ("memory", "neo4j")
+
+
+def open_store(
+    kind: str | None = None,
+    *,
+    graph: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> GraphStore:
+    """Open a store by kind, defaulting to Neo4j when ``NEO4J_URI`` is set, else memory.
+
+    Parameters
+    ----------
+    kind : {"memory", "neo4j"}, optional
+        Which store. None picks ``memory`` when a graph file is given, else ``neo4j`` if
+        ``NEO4J_URI`` is set, else ``memory``.
+    graph : str or Path, optional
+        An edge-list file to load into a memory store.
+    env : mapping, optional
+        Environment to read (defaults to ``os.environ``).
+
+    Returns
+    -------
+    GraphStore
+
+    Raises
+    ------
+    InvalidInput
+        For an unknown kind, or a graph file given with the Neo4j store.
+    StoreUnavailable
+        If Neo4j cannot be reached.
+
+    Examples
+    --------
+    >>> open_store("memory").counts()
+    (0, 0)
+    """
+    environ = os.environ if env is None else env
+    if kind is None:
+        # A file to load always means memory; otherwise NEO4J_URI picks Neo4j.
+        kind = "neo4j" if graph is None and environ.get("NEO4J_URI") else "memory"
+    if kind == "memory":
+        return MemoryStore.from_edgelist(graph) if graph is not None else MemoryStore()
+    if kind == "neo4j":
+        if graph is not None:
+            raise InvalidInput("--graph loads a file into memory; use 'graphmatch load' for Neo4j")
+        from graphmatch.stores.neo4j.store import Neo4jStore
+
+        user = environ.get("NEO4J_USER", "neo4j")
+        password = environ.get("NEO4J_PASSWORD")
+        neo: GraphStore = Neo4jStore(
+            environ.get("NEO4J_URI"),
+            auth=(user, password) if password is not None else None,
+            database=environ.get("NEO4J_DATABASE"),
+        )
+        neo.ping()
+        return neo
+    raise InvalidInput(f"unknown store {kind!r}; choose one of {', '.join(STORE_KINDS)}")

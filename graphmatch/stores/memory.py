@@ -1,0 +1,501 @@
+"""The in-memory store: an undirected networkx graph, the embedded default."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import Counter
+from collections.abc import Iterable, Mapping, Set
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from graphmatch._validation import check_attrs, check_id
+from graphmatch.errors import InvalidInput, PersonExists, PersonNotFound
+from graphmatch.index import kernels
+from graphmatch.index.csr import CSRIndex
+from graphmatch.loaders import LoadReport, read_edgelist
+from graphmatch.stores.protocol import PairStats
+
+__all__ = ["MemoryStore"]
+
+INDEX_MODES = ("background", "sync", "off")
+
+
+class MemoryStore:
+    """A :class:`~graphmatch.GraphStore` over an undirected :class:`networkx.Graph`.
+
+    The graph is the source of truth: node attributes are profiles, edges are friendships.
+    Blocks and consent flags are kept beside it, so a caller's graph is never polluted.
+    Every method holds one re-entrant lock, so the store is safe under a threaded server.
+
+    Parameters
+    ----------
+    graph : networkx.Graph, optional
+        A graph to wrap without copying. Node ids must be strings; it must be undirected and
+        simple (not a DiGraph or MultiGraph) and have no self-loops. Change it only through
+        the store: the read index cannot see writes made to the graph behind its back.
+    index : {"background", "sync", "off"}, default "background"
+        The read-optimised CSR index (:class:`graphmatch.index.csr.CSRIndex`) that answers
+        ``suggest`` with compiled kernels. ``background``: built on a daemon thread on first
+        use and again after writes, reads falling back to the plain path meanwhile. ``sync``:
+        built by the read that finds it missing or stale. ``off``: never built.
+
+    Raises
+    ------
+    InvalidInput
+        If the graph is directed, a multigraph, has non-string ids or self-loops, or the
+        index mode is unknown.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> G = nx.Graph([("a", "b"), ("b", "c")])
+    >>> store = MemoryStore(G)
+    >>> store.friends("b")
+    ['a', 'c']
+    >>> store.graph is G
+    True
+    """
+
+    def __init__(self, graph: nx.Graph | None = None, *, index: str = "background") -> None:
+        if graph is None:
+            graph = nx.Graph()
+        if graph.is_directed() or graph.is_multigraph():
+            raise InvalidInput("MemoryStore needs an undirected simple nx.Graph")
+        bad = next((n for n in graph if not isinstance(n, str)), None)
+        if bad is not None:
+            raise InvalidInput(
+                f"MemoryStore needs string node ids, found {bad!r}; "
+                "relabel with nx.relabel_nodes(G, str)"
+            )
+        if nx.number_of_selfloops(graph):
+            raise InvalidInput("MemoryStore graphs cannot hold self-loops")
+        self.graph: nx.Graph = graph
+        self.load_report: LoadReport | None = None
+        self._adj: dict[str, dict[str, Any]] = graph._adj
+        self._blocks: dict[str, set[str]] = {}  # who -> whom they blocked
+        self._blocked_by: dict[str, set[str]] = {}  # whom -> who blocked them
+        self._undiscoverable: set[str] = set()
+        self._hidden_mutual: set[str] = set()
+        self._lock = threading.RLock()
+        if index not in INDEX_MODES:
+            raise InvalidInput(f"index must be one of {', '.join(INDEX_MODES)}, got {index!r}")
+        self.index_mode = index
+        # Bumped after every write that changes who exists, who is friends, or who opted
+        # out; an index serves reads only while its version is the current one.
+        self._version = 0
+        self._index: CSRIndex | None = None
+        self._builder: threading.Thread | None = None
+
+    @classmethod
+    def from_edgelist(cls, path: str | Path, *, index: str = "background") -> MemoryStore:
+        """Load a SNAP or CSV edge list into a new store.
+
+        Parameters
+        ----------
+        path : str or Path
+            See :func:`graphmatch.read_edgelist` for the formats and the folding rule.
+        index : str, default "background"
+            The read-index mode, as for the constructor.
+
+        Returns
+        -------
+        MemoryStore
+            With ``load_report`` telling what was kept and dropped.
+
+        Raises
+        ------
+        InvalidInput, ParseError
+            For a missing or malformed file.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> p = os.path.join(tempfile.mkdtemp(), "g.txt")
+        >>> _ = open(p, "w").write("1 2\\n2 3\\n")
+        >>> MemoryStore.from_edgelist(p).counts()
+        (3, 2)
+        """
+        edges, report = read_edgelist(path)
+        graph = nx.Graph()
+        graph.add_edges_from(edges)
+        store = cls(graph, index=index)
+        store.load_report = report
+        return store
+
+    # -- helpers -------------------------------------------------------------------------
+    def _require(self, person_id: str) -> dict[str, Any]:
+        """Return the adjacency of a person or raise PersonNotFound."""
+        try:
+            return self._adj[person_id]
+        except (KeyError, TypeError):
+            raise PersonNotFound(person_id) from None
+
+    def _edges(self) -> int:
+        """Return the number of friendships (half the sum of degrees)."""
+        return sum(map(len, self._adj.values())) // 2
+
+    # -- the read index ------------------------------------------------------------------
+    def build_index(self) -> CSRIndex:
+        """Build the CSR index now and start using it; return it.
+
+        Returns
+        -------
+        CSRIndex
+            The new index (also kept by the store until the next write).
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> store = MemoryStore(nx.Graph([("a", "b"), ("b", "c")]), index="off")
+        >>> store.build_index().ids
+        ['a', 'b', 'c']
+        """
+        # Optimistic first: read the graph without the lock and keep the result only if no
+        # write happened meanwhile (writes bump the version after they change the graph).
+        # Under a steady stream of writes, fall back to building under the lock.
+        for _ in range(3):
+            version = self._version
+            try:
+                index = CSRIndex(
+                    self._adj, version, set(self._undiscoverable), set(self._hidden_mutual)
+                )
+            except (RuntimeError, KeyError):  # the graph changed under the read
+                continue
+            with self._lock:
+                if self._version == version:
+                    self._index = index
+                    return index
+        with self._lock:
+            index = CSRIndex(self._adj, self._version, self._undiscoverable, self._hidden_mutual)
+            self._index = index
+            return index
+
+    def fresh_index(self) -> CSRIndex | None:
+        """Return the index if it reflects every write so far, starting a rebuild if not."""
+        index = self._index
+        if index is not None and index.version == self._version:
+            return index
+        if self.index_mode == "sync":
+            return self.build_index()
+        if self.index_mode == "background":
+            with self._lock:
+                if self._builder is None or not self._builder.is_alive():
+                    self._builder = threading.Thread(
+                        target=self.build_index, name="graphmatch-index", daemon=True
+                    )
+                    self._builder.start()
+        return None
+
+    def top_candidates(
+        self,
+        person_id: str,
+        score: str,
+        limit: int,
+        max_degree: int | None,
+        explain: int,
+    ) -> list[tuple[str, float, int, list[str]]] | None:
+        """Rank and explain the distance-2 candidates with the compiled kernels, or None.
+
+        None means "answer by the plain path": no fresh index yet, or a score the kernels
+        do not know. Returns ``(id, score, mutual count, named mutual friends)`` tuples.
+        """
+        index = self.fresh_index()
+        if index is None or person_id not in index.pos:
+            return None
+        blocked = self.blocked_with(person_id)
+        return index.top(person_id, score, limit, max_degree, blocked, explain)
+
+    def mutual_count(self, a: str, b: str) -> int:
+        """Count the friends in common of one pair: one scalar kernel call when indexed."""
+        index = self.fresh_index()
+        if index is not None:
+            x, y = index.pos.get(a), index.pos.get(b)
+            if x is not None and y is not None:
+                return int(kernels.mutual_count(index.indptr, index.indices, x, y))
+        return self.mutual_counts([(a, b)])[0]
+
+    def mutual_counts(self, pairs: Iterable[tuple[str, str]]) -> list[int]:
+        """Count friends in common per pair: the compiled merge when the index is fresh."""
+        batch = list(pairs)
+        index = self.fresh_index()
+        if index is not None:
+            counts: list[int] = index.mutual_counts(batch).tolist()
+            return counts
+        with self._lock:
+            out = []
+            for pair in batch:
+                if len(pair) != 2:
+                    raise InvalidInput("each pair must hold two ids")
+                a, b = pair
+                adj_a, adj_b = self._require(a), self._require(b)
+                small, big = (adj_a, adj_b) if len(adj_a) <= len(adj_b) else (adj_b, adj_a)
+                out.append(sum(1 for w in small if w in big and w != a and w != b))
+            return out
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def ping(self) -> None:
+        """Do nothing: memory is always reachable."""
+
+    def close(self) -> None:
+        """Do nothing: there is nothing to release."""
+
+    def __enter__(self) -> MemoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writes --------------------------------------------------------------------------
+    def add_person(
+        self, person_id: str, attrs: Mapping[str, Any] | None = None, *, exist_ok: bool = True
+    ) -> bool:
+        """Create a person or merge attrs into an existing one; return True if created."""
+        check_id(person_id)
+        clean = check_attrs(attrs)
+        with self._lock:
+            created = person_id not in self._adj
+            if not created and not exist_ok:
+                raise PersonExists(person_id)
+            self.graph.add_node(person_id, **clean)
+            if created:
+                self._version += 1
+            return created
+
+    def add_people(self, people: Iterable[tuple[str, Mapping[str, Any]]]) -> int:
+        """Create or update many people; return how many were given."""
+        batch = [(pid, check_attrs(attrs)) for pid, attrs in people]
+        for pid, _ in batch:
+            check_id(pid)
+        with self._lock:
+            self.graph.add_nodes_from(batch)
+            self._version += 1
+        return len(batch)
+
+    def remove_person(self, person_id: str) -> None:
+        """Delete a person with their friendships, blocks and flags."""
+        with self._lock:
+            self._require(person_id)
+            self.graph.remove_node(person_id)
+            for other in self._blocks.pop(person_id, ()):
+                self._blocked_by[other].discard(person_id)
+            for other in self._blocked_by.pop(person_id, ()):
+                self._blocks[other].discard(person_id)
+            self._undiscoverable.discard(person_id)
+            self._hidden_mutual.discard(person_id)
+            self._version += 1
+
+    def add_friendship(self, a: str, b: str) -> bool:
+        """Befriend two existing people; return True if the friendship is new."""
+        if a == b:
+            raise InvalidInput(f"a person cannot befriend themselves ({a!r})")
+        with self._lock:
+            adj_a = self._require(a)
+            self._require(b)
+            if b in adj_a:
+                return False
+            self.graph.add_edge(a, b)
+            self._version += 1
+            return True
+
+    def add_friendships(self, pairs: Iterable[tuple[str, str]]) -> int:
+        """Bulk-add friendships, creating missing people; return how many were new.
+
+        The whole batch is validated before anything is written, so a bad pair leaves the
+        store unchanged.
+        """
+        batch = list(pairs)
+        for a, b in batch:
+            check_id(a)
+            check_id(b)
+            if a == b:
+                raise InvalidInput(f"a person cannot befriend themselves ({a!r})")
+        with self._lock:
+            adj = self._adj
+            # Count the new pairs first (number_of_edges() walks every node), then let
+            # networkx add them all, creating missing people.
+            new = sum(1 for a, b in set(map(_canonical, batch)) if a not in adj or b not in adj[a])
+            self.graph.add_edges_from(batch)
+            self._version += 1
+            return new
+
+    def remove_friendship(self, a: str, b: str) -> bool:
+        """Remove a friendship; return True if there was one."""
+        with self._lock:
+            adj_a = self._require(a)
+            self._require(b)
+            if b not in adj_a:
+                return False
+            self.graph.remove_edge(a, b)
+            self._version += 1
+            return True
+
+    def block(self, person_id: str, other: str) -> None:
+        """Record that person_id blocks other."""
+        if person_id == other:
+            raise InvalidInput(f"a person cannot block themselves ({person_id!r})")
+        with self._lock:
+            self._require(person_id)
+            self._require(other)
+            self._blocks.setdefault(person_id, set()).add(other)
+            self._blocked_by.setdefault(other, set()).add(person_id)
+
+    def unblock(self, person_id: str, other: str) -> None:
+        """Remove person_id's block of other, if any."""
+        with self._lock:
+            self._require(person_id)
+            self._require(other)
+            self._blocks.get(person_id, set()).discard(other)
+            self._blocked_by.get(other, set()).discard(person_id)
+
+    def set_consent(
+        self,
+        person_id: str,
+        *,
+        discoverable: bool | None = None,
+        show_as_mutual: bool | None = None,
+    ) -> None:
+        """Set the consent flags given (None leaves a flag unchanged)."""
+        with self._lock:
+            self._require(person_id)
+            for flag, off in (
+                (discoverable, self._undiscoverable),
+                (show_as_mutual, self._hidden_mutual),
+            ):
+                if flag is True:
+                    off.discard(person_id)
+                elif flag is False:
+                    off.add(person_id)
+            if discoverable is not None or show_as_mutual is not None:
+                self._version += 1
+
+    # -- reads ---------------------------------------------------------------------------
+    def exists(self, person_id: str) -> bool:
+        """Return whether the person is in the store."""
+        return isinstance(person_id, str) and person_id in self._adj
+
+    def person(self, person_id: str) -> dict[str, Any]:
+        """Return profile attributes plus the two consent flags."""
+        with self._lock:
+            self._require(person_id)
+            out = dict(self.graph.nodes[person_id])
+            out["discoverable"] = person_id not in self._undiscoverable
+            out["show_as_mutual"] = person_id not in self._hidden_mutual
+            return out
+
+    def friends(self, person_id: str) -> list[str]:
+        """Return the person's friends, sorted by id."""
+        with self._lock:
+            return sorted(self._require(person_id))
+
+    def degree(self, person_id: str) -> int:
+        """Return the person's number of friends."""
+        with self._lock:
+            return len(self._require(person_id))
+
+    def degrees(self, person_ids: Iterable[str]) -> dict[str, int]:
+        """Return the degree of each known id."""
+        adj = self._adj
+        with self._lock:
+            return {p: len(adj[p]) for p in person_ids if p in adj}
+
+    def counts(self) -> tuple[int, int]:
+        """Return ``(people, friendships)``."""
+        with self._lock:
+            return len(self._adj), self._edges()
+
+    def blocked_with(self, person_id: str) -> set[str]:
+        """Return everyone person_id blocked or was blocked by."""
+        with self._lock:
+            self._require(person_id)
+            return self._blocks.get(person_id, set()) | self._blocked_by.get(person_id, set())
+
+    def block_pairs(self) -> list[tuple[str, str]]:
+        """Return every block as ``(who, whom)``, sorted."""
+        with self._lock:
+            return sorted((a, b) for a, others in self._blocks.items() for b in others)
+
+    def undiscoverable(self, person_ids: Iterable[str]) -> set[str]:
+        """Return those of person_ids who opted out of discovery."""
+        with self._lock:
+            return _intersect(self._undiscoverable, person_ids)
+
+    def hidden_as_mutual(self, person_ids: Iterable[str]) -> set[str]:
+        """Return those of person_ids who opted out of being shown as a mutual friend."""
+        with self._lock:
+            return _intersect(self._hidden_mutual, person_ids)
+
+    def mutual(
+        self, a: str, others: Iterable[str], max_degree: int | None = None
+    ) -> dict[str, dict[str, int]]:
+        """Map each other id to its mutual friends with a, as ``{friend: degree}``."""
+        adj = self._adj
+        with self._lock:
+            keys_a = self._require(a).keys()
+            out: dict[str, dict[str, int]] = {}
+            for other in others:
+                nbrs = adj.get(other)
+                if nbrs is None:
+                    out[other] = {}
+                    continue
+                # Walk the smaller side: a hub's friend list may be thousands long.
+                small, big = (keys_a, nbrs) if len(keys_a) <= len(nbrs) else (nbrs, keys_a)
+                common = {w for w in small if w in big}
+                common.discard(a)
+                common.discard(other)
+                degs = {w: len(adj[w]) for w in common}
+                if max_degree is not None:
+                    degs = {w: d for w, d in degs.items() if d <= max_degree}
+                out[other] = degs
+            return out
+
+    def two_hop_counts(self, person_id: str, max_degree: int | None = None) -> dict[str, int]:
+        """Count friends in common with everyone two steps away."""
+        adj = self._adj
+        with self._lock:
+            counter: Counter[str] = Counter()
+            # Counter.update over a dict iterates its keys in C: the fastest pure-Python count.
+            for w in self._require(person_id):
+                nbrs = adj[w]
+                if max_degree is None or len(nbrs) <= max_degree:
+                    counter.update(nbrs.keys())
+            return counter
+
+    def two_hop_weights(
+        self, person_id: str, max_degree: int | None = None
+    ) -> dict[str, PairStats]:
+        """Count friends in common and sum their Adamic-Adar and resource-allocation weights."""
+        adj = self._adj
+        with self._lock:
+            count: dict[str, int] = {}
+            aa: dict[str, float] = {}
+            ra: dict[str, float] = {}
+            for w in self._require(person_id):
+                nbrs = adj[w]
+                d = len(nbrs)
+                if d < 2 or (max_degree is not None and d > max_degree):
+                    continue  # a friend of degree 1 knows nobody but person_id
+                wa, wr = 1.0 / math.log(d), 1.0 / d
+                get_c, get_a, get_r = count.get, aa.get, ra.get
+                for v in nbrs:
+                    count[v] = get_c(v, 0) + 1
+                    aa[v] = get_a(v, 0.0) + wa
+                    ra[v] = get_r(v, 0.0) + wr
+            return {v: (c, aa[v], ra[v]) for v, c in count.items()}
+
+
+def _canonical(pair: tuple[str, str]) -> tuple[str, str]:
+    """Return the pair with the smaller id first."""
+    a, b = pair
+    return (a, b) if a < b else (b, a)
+
+
+def _intersect(flagged: set[str], person_ids: Iterable[str]) -> set[str]:
+    """Intersect a flag set with ids, walking the smaller side when both allow lookups."""
+    if not flagged:
+        return set()
+    if isinstance(person_ids, Set | Mapping) and len(person_ids) > len(flagged):
+        return {p for p in flagged if p in person_ids}
+    return flagged.intersection(person_ids)

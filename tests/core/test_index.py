@@ -1,0 +1,136 @@
+"""The memory store's compiled read index: never stale, never half-built."""
+
+from __future__ import annotations
+
+import random
+import threading
+
+import networkx as nx
+import pytest
+
+import graphmatch as gm
+
+
+def _graph() -> nx.Graph:
+    return nx.relabel_nodes(nx.powerlaw_cluster_graph(2000, 4, 0.3, seed=5), str)
+
+
+def test_a_write_is_seen_by_the_next_read_even_with_a_built_index() -> None:
+    store = gm.MemoryStore(_graph(), index="background")
+    store.build_index()
+    m = gm.Matcher(store)
+    before = m.suggest("0", limit=5, score="common_neighbors")
+    target = before[0].person
+    store.add_friendship("0", target)  # the index is now stale and must not answer
+    after = m.suggest("0", limit=50, score="common_neighbors")
+    assert target not in {s.person for s in after}
+
+
+def test_an_index_built_while_writes_land_is_discarded_or_consistent() -> None:
+    store = gm.MemoryStore(_graph(), index="off")
+    stop = threading.Event()
+
+    def writer() -> None:
+        rng = random.Random(3)
+        while not stop.is_set():
+            a, b = str(rng.randrange(2500)), str(rng.randrange(2500))
+            if a != b:
+                store.add_friendships([(a, b)])
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        for _ in range(5):
+            index = store.build_index()  # never raises, whatever the writer does
+            assert index.version <= store._version
+    finally:
+        stop.set()
+        thread.join()
+    store.build_index()
+    plain = gm.Matcher(gm.MemoryStore(store.graph, index="off"))
+    indexed = gm.Matcher(store)
+    for person in random.Random(1).sample(sorted(store.graph), 50):
+        for score in gm.SCORES:
+            got = indexed.suggest(person, 10, score)
+            want = plain.suggest(person, 10, score)
+            assert [(s.person, s.mutual_count, s.mutual) for s in got] == [
+                (s.person, s.mutual_count, s.mutual) for s in want
+            ]
+
+
+def _hub_graph() -> nx.Graph:
+    """Return a graph whose hub neighbourhoods overflow the kernels' cache-sized hash table."""
+    from graphmatch.index.kernels import HASH_SLOTS_MAX
+
+    rng = random.Random(7)
+    n = HASH_SLOTS_MAX  # a friend of everyone: their friends walk n two-hop edges
+    G = nx.Graph((str(i), str(rng.randrange(n))) for i in range(n) for _ in range(2))
+    G.add_edges_from(("hub", str(i)) for i in range(0, n, 1))
+    G.add_edges_from(("hub2", str(i)) for i in range(0, n, 3))
+    G.remove_edges_from(nx.selfloop_edges(G))
+    return G
+
+
+def test_hub_and_ordinary_neighbourhoods_rank_alike_with_and_without_the_index() -> None:
+    G = _hub_graph()
+    store, plain_store = gm.MemoryStore(G, index="sync"), gm.MemoryStore(G, index="off")
+    for s in (store, plain_store):
+        s.set_consent("5", discoverable=False)
+        s.set_consent("hub2", show_as_mutual=False)
+        s.block("hub", "9")
+    indexed, plain = gm.Matcher(store, explain=3), gm.Matcher(plain_store, explain=3)
+    people = ["hub", "hub2", "0", "1", "2", *random.Random(2).sample(sorted(G), 6)]
+    for person in people:
+        for score in gm.SCORES:
+            for cap in (None, 40, 30000):
+                got = indexed.suggest(person, 10, score, max_degree=cap)
+                want = plain.suggest(person, 10, score, max_degree=cap)
+                assert [(s.person, s.mutual_count, s.mutual) for s in got] == [
+                    (s.person, s.mutual_count, s.mutual) for s in want
+                ], (person, score, cap)
+                assert [s.score for s in got] == pytest.approx([s.score for s in want])
+
+
+def test_mutual_counts_at_positions_match_networkx_and_ids() -> None:
+    G = _graph()
+    store = gm.MemoryStore(G, index="sync")
+    index = store.build_index()
+    rng = random.Random(4)
+    people = sorted(G)
+    pairs = [(rng.choice(people), rng.choice(people)) for _ in range(20_000)]  # > one chunk
+    want = [len(list(nx.common_neighbors(G, a, b))) if a != b else G.degree(a) for a, b in pairs]
+    flat = index.positions([p for pair in pairs for p in pair])
+    assert index.mutual_counts_at(flat[0::2], flat[1::2]).tolist() == want
+    assert store.mutual_counts(pairs) == want
+
+
+def test_positions_name_the_unknown_person() -> None:
+    index = gm.MemoryStore(_graph(), index="off").build_index()
+    with pytest.raises(gm.PersonNotFound) as caught:
+        index.positions(["0", "nobody", "1"])
+    assert caught.value.person_id == "nobody"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [([0, 1], [1]), ([0, -1], [1, 2]), ([0, 2000], [1, 2]), ([0.0, 1.0], [1, 2])],
+)
+def test_mutual_counts_at_rejects_bad_positions(a: list[float], b: list[int]) -> None:
+    import numpy as np
+
+    index = gm.MemoryStore(_graph(), index="off").build_index()
+    with pytest.raises(gm.InvalidInput):
+        index.mutual_counts_at(np.array(a), np.array(b))
+
+
+@pytest.mark.parametrize("index", ["sync", "off"])
+def test_a_pair_of_three_ids_is_refused(index: str) -> None:
+    store = gm.MemoryStore(_graph(), index=index)
+    with pytest.raises(gm.InvalidInput):
+        store.mutual_counts([("0", "1", "2")])  # type: ignore[list-item]
+
+
+def test_positions_refuse_an_unhashable_id_as_unknown() -> None:
+    index = gm.MemoryStore(_graph(), index="off").build_index()
+    with pytest.raises(gm.PersonNotFound):
+        index.positions(["0", ["not", "an", "id"]])  # type: ignore[list-item]

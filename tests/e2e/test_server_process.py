@@ -1,0 +1,167 @@
+"""The real server: write over HTTP, kill it (SIGTERM, SIGKILL), restart, find every write."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def serve_command() -> list[str]:
+    """``graphmatch serve`` through the main CLI once it is wired in, else ``python -m api``."""
+    from graphmatch.cli import build_parser
+
+    subcommands = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    wired = any("serve" in a.choices for a in subcommands)
+    return [sys.executable, "-m", "graphmatch" if wired else "api", "serve"]
+
+
+class Server:
+    """One server process on a free loopback port."""
+
+    def __init__(self, data_dir: Path, *extra: str) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GRAPHMATCH_", "NEO4J"))}
+        self.proc = subprocess.Popen(
+            [*serve_command(), "--port", "0", "--data-dir", str(data_dir), *extra],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()  # "graphmatch: serving ... on http://host:port"
+        if "http://" not in line:
+            self.proc.kill()
+            errors = self.proc.stderr.read() if self.proc.stderr else ""
+            raise AssertionError(f"server did not start: {line!r} {errors!r}")
+        self.base = line.strip().rsplit(" ", 1)[-1]
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.base + path, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                raw = response.read()
+                return response.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read() or b"null")
+
+    def stop(self, sig: int) -> int:
+        self.proc.send_signal(sig)
+        return self.proc.wait(timeout=20)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path / "data"
+
+
+def write_until_killed(server: Server, sig: int) -> tuple[set[str], set[tuple[str, str]]]:
+    """Write people and friendships from two threads; kill the server mid-stream.
+
+    Returns the writes the server acknowledged (a 2xx reply arrived) before it died.
+    """
+    people: set[str] = set()
+    friendships: set[tuple[str, str]] = set()
+    lock = threading.Lock()
+    enough = threading.Event()
+
+    def writer(w: int) -> None:
+        previous = None
+        for i in range(100_000):
+            pid = f"w{w}-{i}"
+            try:
+                status, _ = server.call("POST", "/v1/people", {"id": pid, "attributes": {"i": i}})
+                if status == 201:
+                    with lock:
+                        people.add(pid)
+                if previous is not None:
+                    status, _ = server.call("PUT", f"/v1/people/{previous}/friends/{pid}")
+                    if status in (200, 201):
+                        with lock:
+                            friendships.add((previous, pid))
+            except (OSError, urllib.error.URLError):
+                return  # the server is gone
+            previous = pid
+            if len(people) >= 60:
+                enough.set()
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(2)]
+    for t in threads:
+        t.start()
+    enough.wait(timeout=60)
+    server.stop(sig)  # while both writers are still going
+    for t in threads:
+        t.join(timeout=30)
+    return people, friendships
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_every_acknowledged_write_survives_the_server_being_killed(
+    data_dir: Path, sig: int
+) -> None:
+    first = Server(data_dir)
+    status, _ = first.call("POST", "/v1/people", {"id": "anchor"})
+    assert status == 201
+    people, friendships = write_until_killed(first, sig)
+    assert len(people) >= 60
+
+    second = Server(data_dir)
+    try:
+        assert second.call("GET", "/v1/people/anchor")[0] == 200
+        for pid in people:
+            status, body = second.call("GET", f"/v1/people/{pid}")
+            assert status == 200, pid
+            assert body["attributes"]["i"] == int(pid.split("-")[1])
+        for a, b in friendships:
+            status, body = second.call("GET", f"/v1/people/{a}/mutual/{b}")
+            assert status == 200
+            page = second.call("GET", f"/v1/people/{a}/friends?limit=1000")[1]
+            assert b in page["friends"], (a, b)
+        # and the restarted server takes writes again
+        assert second.call("POST", "/v1/people", {"id": "after"})[0] == 201
+    finally:
+        assert second.stop(signal.SIGTERM) == 0
+    third = Server(data_dir)
+    try:
+        assert third.call("GET", "/v1/people/after")[0] == 200
+    finally:
+        third.stop(signal.SIGTERM)
+
+
+def test_a_sigterm_shuts_the_server_down_cleanly(data_dir: Path) -> None:
+    server = Server(data_dir)
+    assert server.call("GET", "/readyz") == (200, {"status": "ready"})
+    assert server.stop(signal.SIGTERM) == 0
+
+
+def test_serving_on_all_interfaces_without_keys_exits_with_an_explanation(
+    data_dir: Path,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRAPHMATCH_")}
+    done = subprocess.run(
+        [*serve_command(), "--host", "0.0.0.0", "--port", "0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "--open" in done.stderr
