@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from graphmatch.errors import InvalidInput, PersonNotFound
 from graphmatch.rule import DEFAULT_SCORE, WEIGHTED, check_score, pair_score, score_from_stats
-from graphmatch.stores.protocol import GraphStore
+from graphmatch.stores.protocol import CountsMutual, GraphStore, RanksCandidates
 
 __all__ = ["MAX_EXPLAIN", "MAX_LIMIT", "Matcher", "Mutual", "Suggestion"]
 
@@ -140,6 +140,10 @@ class Matcher:
         Where the graph lives (:class:`~graphmatch.MemoryStore`, ``Neo4jStore``...).
     explain : int, default 3
         How many mutual friends each suggestion names.
+    push_down : bool, default True
+        Let the store rank and count with its own capabilities (compiled kernels, one Cypher
+        query). False answers every read through the plain :class:`~graphmatch.GraphStore`
+        methods: the same answers, slower; the conformance suite runs both ways.
 
     Examples
     --------
@@ -152,8 +156,16 @@ class Matcher:
     [('cat', 2)]
     """
 
-    def __init__(self, store: GraphStore, *, explain: int = 3) -> None:
+    def __init__(self, store: GraphStore, *, explain: int = 3, push_down: bool = True) -> None:
         self.store = store
+        # The capabilities are checked once here: a runtime Protocol check costs microseconds,
+        # too much for every call on the hot path.
+        self._ranks: RanksCandidates | None = None
+        self._counts: CountsMutual | None = None
+        if push_down and isinstance(store, RanksCandidates):
+            self._ranks = store
+        if push_down and isinstance(store, CountsMutual):
+            self._counts = store
         self.explain = _check_int("explain", explain, 0, MAX_EXPLAIN)
 
     def _require(self, *person_ids: str) -> None:
@@ -232,14 +244,12 @@ class Matcher:
         [1, 1]
         """
         batch = list(pairs)
-        one = getattr(self.store, "mutual_count", None)
-        if one is not None and len(batch) == 1:
-            # One pair is the latency case: skip building arrays for a batch of one.
-            return [one(*batch[0])]
-        fast = getattr(self.store, "mutual_counts", None)
-        if fast is not None:
-            counted: list[int] = fast(batch)
-            return counted
+        counts = self._counts
+        if counts is not None:
+            if len(batch) == 1 and len(batch[0]) == 2:
+                # One pair is the latency case: skip building arrays for a batch of one.
+                return [counts.mutual_count(*batch[0])]
+            return counts.mutual_counts(batch)
         out = []
         for a, b in batch:
             self._require(a, b)
@@ -343,11 +353,10 @@ class Matcher:
         )
         self._require(person_id)
         store = self.store
-        fast = getattr(store, "top_candidates", None)
-        if fast is not None:
+        if self._ranks is not None:
             # A store may rank in a compiled kernel or in its query language; it keeps the
             # same rule (blocks included), and the conformance suite runs with and without it.
-            pushed = fast(person_id, score, limit, cap, n_explain)
+            pushed = self._ranks.top_candidates(person_id, score, limit, cap, n_explain)
             if pushed is not None:
                 return _suggestions(pushed)
         drop = {person_id, *store.friends(person_id), *store.blocked_with(person_id)}

@@ -1,20 +1,51 @@
-"""The storage seam: the one Protocol every graph store implements.
+"""The storage seam: the one Protocol every graph store implements, and what a store may add.
 
 A store keeps people (with profile attributes), undirected friendships, blocks and the two
-consent flags, and answers the few aggregate reads the matcher needs. Ranking, tie-breaks,
-limits, consent filtering and explanations live above this seam, in :mod:`graphmatch.matcher`,
-so every store gives identical answers.
+consent flags, and answers the few aggregate reads the matcher needs (:class:`GraphStore`).
+
+Ranking, tie-breaks, limits, consent filtering and explanations are defined once above this
+seam (:mod:`graphmatch.rule` and :mod:`graphmatch.matcher`). A store may push that work
+down, into compiled kernels or its query language, by offering one of the small optional
+capabilities below; callers check for one with ``isinstance`` and fall back to the plain
+:class:`GraphStore` reads without it. A store that pushes work down keeps the same rule, and
+the conformance suite (``tests/contract``) runs every store with and without its push-downs.
+
+==========================  =================================================================
+capability                  offered by
+==========================  =================================================================
+:class:`RanksCandidates`    memory (compiled kernels), journaled, Neo4j (one Cypher query)
+:class:`CountsMutual`       memory, journaled
+:class:`ListsBlocks`        memory, journaled
+:class:`HasIndex`           memory, journaled (the CSR index ``graphmatch batch`` ranks over)
+:class:`BulkLoads`          Neo4j
+:class:`RunsQueries`        Neo4j (parameterised Cypher for presence and ``batch --to neo4j``)
+==========================  =================================================================
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-__all__ = ["GraphStore", "PairStats"]
+if TYPE_CHECKING:
+    from graphmatch.index import CSRIndex
+
+__all__ = [
+    "BulkLoads",
+    "CountsMutual",
+    "GraphStore",
+    "HasIndex",
+    "ListsBlocks",
+    "PairStats",
+    "Ranked",
+    "RanksCandidates",
+    "RunsQueries",
+]
 
 #: ``(mutual_count, adamic_adar_sum, resource_allocation_sum)`` for one candidate.
 PairStats = tuple[int, float, float]
+#: ``(id, score, mutual_count, named mutual friends)``: one ranked, explained candidate.
+Ranked = tuple[str, float, int, list[str]]
 
 
 @runtime_checkable
@@ -116,3 +147,79 @@ class GraphStore(Protocol):
         self, person_id: str, max_degree: int | None = None
     ) -> dict[str, PairStats]:
         """Like two_hop_counts, with the Adamic-Adar and resource-allocation sums too."""
+
+
+# -- optional capabilities: push-downs a store may offer ---------------------------------------
+
+
+@runtime_checkable
+class RanksCandidates(Protocol):
+    """A store that ranks and explains the distance-2 candidates itself."""
+
+    def top_candidates(
+        self, person_id: str, score: str, limit: int, max_degree: int | None, explain: int
+    ) -> list[Ranked] | None:
+        """Return the best ``limit`` candidates by the rule, explained, or None.
+
+        None means "not now" (no fresh index, a score it cannot push down): the caller
+        answers by the plain :class:`GraphStore` reads. Blocks both ways, friends and
+        opt-outs are excluded exactly as :meth:`graphmatch.Matcher.suggest` does.
+        """
+
+
+@runtime_checkable
+class CountsMutual(Protocol):
+    """A store that counts friends in common without naming them."""
+
+    def mutual_count(self, a: str, b: str) -> int:
+        """Return how many friends a and b have in common (PersonNotFound if unknown)."""
+
+    def mutual_counts(self, pairs: Iterable[tuple[str, str]]) -> list[int]:
+        """Return the count for each pair, in order (PersonNotFound for any unknown id)."""
+
+
+@runtime_checkable
+class ListsBlocks(Protocol):
+    """A store that lists every block at once."""
+
+    def block_pairs(self) -> list[tuple[str, str]]:
+        """Return every block as ``(who, whom)``, sorted."""
+
+
+@runtime_checkable
+class HasIndex(Protocol):
+    """A store with a compiled CSR read index (:class:`graphmatch.CSRIndex`)."""
+
+    def fresh_index(self) -> CSRIndex | None:
+        """Return the index if it reflects every write so far, else None."""
+
+    def build_index(self) -> CSRIndex:
+        """Build the index now, start using it, and return it."""
+
+
+@runtime_checkable
+class BulkLoads(Protocol):
+    """A store with a faster path for loading a whole edge list."""
+
+    def bulk_load(
+        self, pairs: Iterable[tuple[str, str]], on_batch: Callable[[int], object] | None = None
+    ) -> int:
+        """Add friendships as add_friendships does; call on_batch(n) after each batch."""
+
+
+@runtime_checkable
+class RunsQueries(Protocol):
+    """A store that runs parameterised queries in its own language (Cypher for Neo4j).
+
+    Used by modules that keep data of their own in the same database (presence, batch's
+    ``:SUGGESTED`` relationships). Query text is always a constant; data goes in params.
+    """
+
+    def run_read(self, query: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Run one read query in a retried transaction; return its records as dicts."""
+
+    def run_write(self, query: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Run one idempotent write query in a retried transaction; return its records."""
+
+    def run_schema(self, statement: str) -> None:
+        """Run one schema statement (an index or constraint) in its own transaction."""

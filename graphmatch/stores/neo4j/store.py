@@ -389,14 +389,68 @@ class Neo4jStore:
         with self._errors(), self._session() as session:
             return session.execute_write(unit)
 
-    def run_write(self, query: str, params: dict[str, Any]) -> None:
-        """Run one parameterised write query in a managed (retried) transaction.
+    def run_read(self, query: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Run one parameterised read query in a managed (retried) transaction.
 
-        For idempotent bulk writes from other modules (e.g. ``graphmatch batch`` writing
-        ``:SUGGESTED`` relationships with ``UNWIND``); never build query text from data.
+        For modules that keep their own data in the same database (presence); never build
+        query text from data.
+
+        Parameters
+        ----------
+        query : str
+            A constant Cypher text with ``$parameters``.
+        params : mapping
+            The parameters.
+
+        Returns
+        -------
+        list of dict
+            The records, as dicts.
+
+        Raises
+        ------
+        StoreUnavailable
+            If Neo4j cannot be reached or refuses the query.
         """
-        with self._errors():
-            self._write(lambda tx: tx.run(query, params).consume())
+        return self._read(lambda tx: [r.data() for r in tx.run(query, dict(params))])
+
+    def run_write(self, query: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Run one parameterised, idempotent write query in a managed (retried) transaction.
+
+        For idempotent writes from other modules (presence; ``graphmatch batch`` writing
+        ``:SUGGESTED`` relationships with ``UNWIND``); never build query text from data.
+
+        Parameters
+        ----------
+        query : str
+            A constant Cypher text with ``$parameters``.
+        params : mapping
+            The parameters.
+
+        Returns
+        -------
+        list of dict
+            The records, as dicts (empty for a query that returns nothing).
+
+        Raises
+        ------
+        StoreUnavailable
+            If Neo4j cannot be reached or refuses the query.
+        """
+        return self._write(lambda tx: [r.data() for r in tx.run(query, dict(params))])
+
+    def run_schema(self, statement: str) -> None:
+        """Run one schema statement (``CREATE INDEX ... IF NOT EXISTS``) in its own transaction.
+
+        Schema changes cannot share a transaction with data writes, so they get their own.
+
+        Raises
+        ------
+        StoreUnavailable
+            If Neo4j cannot be reached or refuses the statement.
+        """
+        with self._errors(), self._session() as session:
+            session.execute_write(lambda tx: tx.run(statement).consume())
 
     def _ensure_schema(self) -> None:
         """Create the unique constraint on :Person(id) once per store (idempotent)."""
