@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 __all__ = [
+    "EventNotFound",
     "GraphMatchError",
     "InvalidInput",
+    "JournalCorrupt",
+    "NotCheckedIn",
     "ParseError",
     "PersonExists",
     "PersonNotFound",
@@ -48,3 +51,28 @@ class ParseError(InvalidInput):
 
 class StoreUnavailable(GraphMatchError):
     """The store cannot be reached (Neo4j down, wrong credentials, timeout)."""
+
+
+class JournalCorrupt(StoreUnavailable):
+    """The journal or snapshot is damaged somewhere other than a torn final write."""
+
+
+class EventNotFound(GraphMatchError, LookupError):
+    """An event id that is not known (HTTP 404 ``event_not_found``)."""
+
+    def __init__(self, event_id: str) -> None:
+        super().__init__(f"event {event_id!r} not found")
+        self.event_id = event_id
+
+
+class NotCheckedIn(GraphMatchError):
+    """A person asked who is near (or who is at an event) without being checked in there.
+
+    HTTP 409 ``not_checked_in``: checking in is what lets a person look as well as be seen.
+    """
+
+    def __init__(self, person_id: str, event_id: str | None = None) -> None:
+        where = f" at event {event_id!r}" if event_id is not None else ""
+        super().__init__(f"person {person_id!r} is not checked in{where}")
+        self.person_id = person_id
+        self.event_id = event_id

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from tqdm import tqdm
 
 from graphmatch.errors import InvalidInput
+from graphmatch.stores.protocol import BulkLoads
 from seed_data.model import Network
 
 if TYPE_CHECKING:  # only a type: keeps seed_data importable without the store modules
@@ -89,10 +90,9 @@ def write_to_store(
             store.add_people(chunk)
             bar.update(len(chunk))
         pairs = network.friendships
-        bulk = getattr(store, "bulk_load", None)
-        if bulk is not None:
+        if isinstance(store, BulkLoads):
             # Neo4j's bulk path: people are in already, so its batches only seek and CREATE.
-            new = int(bulk(pairs, on_batch=bar.update))
+            new = int(store.bulk_load(pairs, on_batch=bar.update))
         else:
             for pchunk in _batches(pairs, batch_size):
                 new += int(store.add_friendships(pchunk))

@@ -1,10 +1,14 @@
 """Batch top-k for everyone: every person's suggestions, in blocks, streamed to a sink.
 
-The ranking is the one :meth:`graphmatch.Matcher.suggest` uses through the memory store's
-CSR index (the same compiled kernel per person, see
-:func:`graphmatch.index.kernels.top_k_block`), so a
+The ranking is the one :meth:`graphmatch.Matcher.suggest` uses through a store's CSR index
+(the same compiled kernel per person, see :func:`graphmatch.index.kernels.top_k_block`), so a
 line of the output is exactly what ``suggest(person, k, score)`` answers: never the person,
 their friends, anyone blocked either way, or anyone who opted out of discovery.
+
+Any :class:`~graphmatch.GraphStore` with the :class:`~graphmatch.stores.protocol.HasIndex`
+and :class:`~graphmatch.stores.protocol.ListsBlocks` capabilities will do (the memory store
+and the journaled store offer both); a store without them is refused with
+:class:`~graphmatch.InvalidInput`.
 
 Work goes in blocks of people (memory stays bounded by the block size, not the graph), both
 cores rank a block together, and each finished block is appended to the sink and recorded in
@@ -27,7 +31,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numba
 import numpy as np
@@ -37,7 +41,7 @@ from graphmatch.index import kernels
 from graphmatch.index.csr import CSRIndex
 from graphmatch.matcher import MAX_EXPLAIN, MAX_LIMIT
 from graphmatch.rule import DEFAULT_SCORE, check_score
-from graphmatch.stores.memory import MemoryStore
+from graphmatch.stores.protocol import GraphStore, HasIndex, ListsBlocks
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -168,7 +172,8 @@ class JsonlSink:
     >>> out = os.path.join(tempfile.mkdtemp(), "s.jsonl")
     >>> store = gm.MemoryStore(nx.Graph([("a", "w"), ("w", "b")]), index="off")
     >>> _ = run_batch(store, JsonlSink(out), k=5, progress=False)
-    >>> open(out).readline()
+    >>> with open(out) as fh:
+    ...     fh.readline()
     '{"id":"a","suggestions":[{"id":"b","score":0.5,"mutual_count":1}]}\\n'
     """
 
@@ -418,13 +423,36 @@ class BatchReport:
         return asdict(self)
 
 
-def _index_of(store: MemoryStore) -> CSRIndex:
+@runtime_checkable
+class _IndexedStore(HasIndex, ListsBlocks, Protocol):
+    """What batch reads: the store's CSR index and its whole block list."""
+
+
+def _indexed(store: GraphStore) -> _IndexedStore:
+    """Return the store as one batch can rank over, or raise InvalidInput naming what it lacks."""
+    if isinstance(store, _IndexedStore):
+        return store
+    missing = [
+        what
+        for cap, what in (
+            (HasIndex, "a compiled CSR index (HasIndex)"),
+            (ListsBlocks, "a list of every block (ListsBlocks)"),
+        )
+        if not isinstance(store, cap)
+    ]
+    raise InvalidInput(
+        f"batch needs a store with {' and '.join(missing)}, which {type(store).__name__} "
+        "lacks; rank a MemoryStore or JournaledStore (e.g. MemoryStore.from_edgelist(FILE))"
+    )
+
+
+def _index_of(store: _IndexedStore) -> CSRIndex:
     """Return a fresh index of the store, building it now if there is none."""
     index = store.fresh_index()
     return index if index is not None else store.build_index()
 
 
-def _block_arrays(store: MemoryStore, index: CSRIndex) -> tuple[np.ndarray, np.ndarray]:
+def _block_arrays(store: ListsBlocks, index: CSRIndex) -> tuple[np.ndarray, np.ndarray]:
     """Return everyone's blocks-either-way as CSR arrays over index positions (rows sorted)."""
     pos = index.pos
     n = len(index.ids)
@@ -467,7 +495,7 @@ def _params(
 
 
 def iter_blocks(
-    store: MemoryStore,
+    store: GraphStore,
     score: str = DEFAULT_SCORE,
     k: int = 10,
     *,
@@ -483,8 +511,9 @@ def iter_blocks(
 
     Parameters
     ----------
-    store : MemoryStore
-        The graph; its CSR index is built if it is not fresh.
+    store : GraphStore
+        The graph, with the ``HasIndex`` and ``ListsBlocks`` capabilities (a ``MemoryStore``
+        or ``JournaledStore``); its CSR index is built if it is not fresh.
     score : str, default "cn_ra"
         One of :data:`graphmatch.SCORES`.
     k : int, default 10
@@ -513,7 +542,8 @@ def iter_blocks(
     Raises
     ------
     InvalidInput
-        For an unknown score or an out-of-range k, block size, explain or max_degree.
+        For a store without an index or block list, an unknown score, or an out-of-range k,
+        block size, explain or max_degree.
 
     Examples
     --------
@@ -524,8 +554,9 @@ def iter_blocks(
     [('a', ['b', 'c']), ('b', ['a', 'c'])]
     """
     params = _params(score, k, block_size, explain, max_degree)
-    idx = index if index is not None else _index_of(store)
-    ptr, flat = blocks if blocks is not None else _block_arrays(store, idx)
+    indexed = _indexed(store)
+    idx = index if index is not None else _index_of(indexed)
+    ptr, flat = blocks if blocks is not None else _block_arrays(indexed, idx)
     n = len(idx.ids)
     code = kernels.SCORE_CODES[params["score"]]
     cap = 2**62 if max_degree is None else max_degree
@@ -618,7 +649,7 @@ def default_checkpoint(out: str | Path) -> Path:
 
 
 def run_batch(
-    store: MemoryStore,
+    store: GraphStore,
     sink: Sink | str | Path,
     *,
     score: str = DEFAULT_SCORE,
@@ -635,8 +666,10 @@ def run_batch(
 
     Parameters
     ----------
-    store : MemoryStore
-        The graph (its CSR index is built if not fresh; the run reads that one snapshot).
+    store : GraphStore
+        The graph, with the ``HasIndex`` and ``ListsBlocks`` capabilities (a ``MemoryStore``
+        or ``JournaledStore``); its CSR index is built if not fresh, and the run reads that
+        one snapshot.
     sink : Sink, str or Path
         Where to write: a sink object, or a path (``.parquet``: :class:`ParquetSink`, else
         :class:`JsonlSink`).
@@ -668,8 +701,8 @@ def run_batch(
     Raises
     ------
     InvalidInput
-        For bad parameters, a missing checkpoint path, or (with resume) a checkpoint written
-        for another graph or other parameters.
+        For a store without an index or block list, bad parameters, a missing checkpoint
+        path, or (with resume) a checkpoint written for another graph or other parameters.
 
     Examples
     --------
@@ -679,10 +712,11 @@ def run_batch(
     >>> run_batch(store, out, k=5, progress=False).people
     3
     """
-    from tqdm import tqdm
+    from graphmatch._progress import tqdm  # no bar without tqdm (an optional extra)
 
     t_start = time.perf_counter()
     params = _params(score, k, block_size, explain, max_degree)
+    indexed = _indexed(store)
     if isinstance(sink, str | Path):
         sink = ParquetSink(sink) if str(sink).endswith(".parquet") else JsonlSink(sink)
     if checkpoint is None:
@@ -692,8 +726,8 @@ def run_batch(
         checkpoint = default_checkpoint(sink_path)
     ck_path = Path(checkpoint)
 
-    index = _index_of(store)
-    blocks = _block_arrays(store, index)
+    index = _index_of(indexed)
+    blocks = _block_arrays(indexed, index)
     t_index = time.perf_counter() - t_start
     n = len(index.ids)
     n_blocks = -(-n // block_size)

@@ -17,22 +17,22 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     """Run ``graphmatch batch``: top-k for everyone, to JSONL, Parquet or Neo4j."""
     from graphmatch.batch.run import DEFAULT_BLOCK_SIZE, Neo4jSink, Sink, run_batch
     from graphmatch.stores.memory import MemoryStore
+    from graphmatch.stores.protocol import GraphStore, RunsQueries
 
+    target: GraphStore | None = None
     if args.to == "neo4j":
         from graphmatch.stores._open import open_store
 
-        target: Any = open_store("neo4j")
-        run_write = getattr(target, "run_write", None)
-        if run_write is None:
+        if args.checkpoint is None:  # checked first: no connection to close on the way out
+            raise InvalidInput("--to neo4j needs --checkpoint FILE to be resumable")
+        target = open_store("neo4j")
+        if not isinstance(target, RunsQueries):
             target.close()
             raise InvalidInput("this Neo4j store cannot run batched writes (no run_write)")
-        if args.checkpoint is None:
-            raise InvalidInput("--to neo4j needs --checkpoint FILE to be resumable")
-        sink: Sink | str = Neo4jSink(run_write)
+        sink: Sink | str = Neo4jSink(target.run_write)
     else:
         if args.out is None:
             raise InvalidInput("give --out FILE.jsonl (or FOLDER.parquet), or --to neo4j")
-        target = None
         sink = args.out
     try:
         # Index "off": the batch builds the index itself, once, without a background thread.

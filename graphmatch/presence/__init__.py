@@ -1,8 +1,21 @@
-"""Presence: check-ins at places and events, and who nearby you should meet."""
+"""Presence: check-ins at places and events, and who nearby you should meet.
+
+One module per concern:
+
+- :mod:`~graphmatch.presence.model`: the records (:class:`CheckIn`, :class:`EventInfo`,
+  :class:`Nearby`, :class:`EventPair`);
+- :mod:`~graphmatch.presence.geo`: bounds and their checks, great-circle distance, the grid;
+- :mod:`~graphmatch.presence.protocol`: :class:`PresenceIndex` and the optional push-downs
+  an index may offer;
+- :mod:`~graphmatch.presence.memory`, :mod:`~graphmatch.presence.file` and
+  :mod:`~graphmatch.presence.neo4j` (``[neo4j]`` extra): the indexes;
+- :mod:`~graphmatch.presence.service`: :class:`Presence`, the front door.
+"""
 
 from __future__ import annotations
 
-from graphmatch.presence.service import (
+from graphmatch.errors import EventNotFound, NotCheckedIn
+from graphmatch.presence.geo import (
     DEFAULT_RADIUS_M,
     DEFAULT_TTL_S,
     EARTH_RADIUS_M,
@@ -10,15 +23,6 @@ from graphmatch.presence.service import (
     MAX_TTL_S,
     MIN_RADIUS_M,
     MIN_TTL_S,
-    CheckIn,
-    EventInfo,
-    EventNotFound,
-    EventPair,
-    MemoryPresenceIndex,
-    Nearby,
-    NotCheckedIn,
-    Presence,
-    PresenceIndex,
     check_event_id,
     check_lat,
     check_lon,
@@ -27,6 +31,10 @@ from graphmatch.presence.service import (
     destination,
     haversine_m,
 )
+from graphmatch.presence.memory import MemoryPresenceIndex
+from graphmatch.presence.model import CheckIn, EventInfo, EventPair, Nearby
+from graphmatch.presence.protocol import PresenceIndex
+from graphmatch.presence.service import Presence
 
 __all__ = [
     "DEFAULT_RADIUS_M",

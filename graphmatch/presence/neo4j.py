@@ -15,26 +15,29 @@ Graph model (beside :mod:`graphmatch.stores.neo4j.store`'s ``:Person`` / ``:FRIE
 
 Time is the :class:`~graphmatch.presence.service.Presence` clock passed as ``$now`` (never the
 server's), so expiry is testable without sleeping. Every query is a constant with
-``$parameters``.
+``$parameters``, run through the store's public query surface
+(:class:`~graphmatch.stores.protocol.RunsQueries`: ``run_read``, ``run_write``, ``run_schema``),
+so the store's sessions, timeouts, retries and error mapping apply. Coordinates cross as the
+driver's ``WGS84Point``, the one driver type this module uses.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 from neo4j.spatial import WGS84Point
 
-import neo4j
-from graphmatch.presence.service import CheckIn, EventInfo
+from graphmatch.presence.model import CheckIn, EventInfo
+from graphmatch.stores.protocol import RunsQueries
 
-if TYPE_CHECKING:
-    from graphmatch.stores.neo4j.store import Neo4jStore
-
-__all__ = ["PURGE_EVERY_S", "Neo4jPresenceIndex"]
+__all__ = ["PURGE_EVERY_S", "SCHEMA_WAIT_S", "Neo4jPresenceIndex"]
 
 #: Check-ins purge expired presences at most this often (clock seconds).
 PURGE_EVERY_S = 60.0
+#: How long the first use waits for the new presence indexes to come online (seconds).
+SCHEMA_WAIT_S = 30
 
 _SCHEMA = (
     "CREATE CONSTRAINT presence_person IF NOT EXISTS "
@@ -119,44 +122,48 @@ WHERE b.id IN $ids
 RETURN collect(DISTINCT [aid, b.id]) AS pairs
 """
 
-
-def _run_schema(tx: neo4j.ManagedTransaction, statement: str) -> None:
-    tx.run(statement).consume()
+# A point index still populating cannot serve the USING INDEX hint in _WITHIN: wait for it.
+_AWAIT_INDEXES = "CALL db.awaitIndexes($s)"
 
 
 def _point(lat: float | None, lon: float | None) -> WGS84Point | None:
+    """Return the coordinate as a WGS-84 point, or None without one."""
     return None if lat is None or lon is None else WGS84Point((lon, lat))
 
 
 def _coords(location: Any) -> tuple[float | None, float | None]:
+    """Return ``(lat, lon)`` of a stored point, or ``(None, None)``."""
     if location is None:
         return None, None
     return float(location.latitude), float(location.longitude)
 
 
 class Neo4jPresenceIndex:
-    """A :class:`~graphmatch.presence.service.PresenceIndex` stored in Neo4j beside the graph.
+    """A :class:`~graphmatch.presence.protocol.PresenceIndex` stored in Neo4j beside the graph.
 
-    Uses the store's sessions, timeouts, retries and error mapping (driver failures become
+    Works only through the store's ``run_read`` / ``run_write`` / ``run_schema``, so it uses
+    the store's sessions, timeouts, retries and error mapping (driver failures become
     :class:`~graphmatch.StoreUnavailable`). Creates its constraints and indexes on first use.
+    Also offers the :class:`~graphmatch.presence.protocol.BucketsAttendees` and
+    :class:`~graphmatch.presence.protocol.ListsBlockedPairs` push-downs.
 
     Parameters
     ----------
-    store : Neo4jStore
-        The graph store whose database holds the presence.
+    store : RunsQueries
+        The graph store (a ``Neo4jStore``) whose database holds the presence.
     purge_chunk : int, default 10_000
         Expired presences deleted per transaction.
 
     Examples
     --------
     >>> import graphmatch as gm
-    >>> from graphmatch.presence.service import Presence
+    >>> from graphmatch.presence import Presence
     >>> p = Presence(gm.Neo4jStore("bolt://127.0.0.1:7687"))  # doctest: +SKIP
     >>> type(p.index).__name__  # doctest: +SKIP
     'Neo4jPresenceIndex'
     """
 
-    def __init__(self, store: Neo4jStore, *, purge_chunk: int = 10_000) -> None:
+    def __init__(self, store: RunsQueries, *, purge_chunk: int = 10_000) -> None:
         self.store = store
         self.purge_chunk = purge_chunk
         self._schema_ready = False
@@ -171,31 +178,22 @@ class Neo4jPresenceIndex:
         with self._schema_lock:
             if self._schema_ready:
                 return
-            store = self.store
-            with store._errors(), store._session() as session:
-                # Schema changes cannot share a transaction with data writes.
-                for statement in _SCHEMA:
-                    session.execute_write(_run_schema, statement)
-                session.run("CALL db.awaitIndexes($s)", s=int(store.timeout)).consume()
+            for statement in _SCHEMA:
+                self.store.run_schema(statement)
+            self.store.run_read(_AWAIT_INDEXES, {"s": SCHEMA_WAIT_S})
             self._schema_ready = True
 
-    def _read_single(self, query: str, **params: Any) -> neo4j.Record | None:
+    def _read_single(self, query: str, **params: Any) -> Mapping[str, Any] | None:
+        """Run a read query that returns at most one record; return it, or None."""
         self._ensure_schema()
+        rows = self.store.run_read(query, params)
+        return rows[0] if rows else None
 
-        def work(tx: neo4j.ManagedTransaction) -> neo4j.Record | None:
-            record: neo4j.Record | None = tx.run(query, **params).single()
-            return record
-
-        return self.store._read(work)
-
-    def _write_single(self, query: str, **params: Any) -> neo4j.Record | None:
+    def _write_single(self, query: str, **params: Any) -> Mapping[str, Any] | None:
+        """Run a write query that returns at most one record; return it, or None."""
         self._ensure_schema()
-
-        def work(tx: neo4j.ManagedTransaction) -> neo4j.Record | None:
-            record: neo4j.Record | None = tx.run(query, **params).single()
-            return record
-
-        return self.store._write(work)
+        rows = self.store.run_write(query, params)
+        return rows[0] if rows else None
 
     # -- PresenceIndex -----------------------------------------------------------------------
     def put(self, record: CheckIn, now: float) -> None:

@@ -58,18 +58,22 @@ import threading
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from graphmatch._validation import check_attrs, check_id
 from graphmatch.errors import (
     GraphMatchError,
     InvalidInput,
+    JournalCorrupt,
     PersonExists,
     PersonNotFound,
     StoreUnavailable,
 )
 from graphmatch.stores.memory import MemoryStore
 from graphmatch.stores.protocol import PairStats
+
+if TYPE_CHECKING:
+    from graphmatch.index import CSRIndex
 
 try:  # flock is POSIX; elsewhere the directory lock is skipped (documented).
     import fcntl
@@ -99,10 +103,6 @@ _OPS = frozenset(
         "set_consent",
     }
 )
-
-
-class JournalCorrupt(StoreUnavailable):
-    """The journal or snapshot is damaged somewhere other than a torn final write."""
 
 
 def _crc(data: bytes) -> str:
@@ -636,3 +636,15 @@ class JournaledStore:
     def mutual_counts(self, pairs: Iterable[tuple[str, str]]) -> list[int]:
         """Count friends in common per pair, through the inner store."""
         return self.inner.mutual_counts(pairs)
+
+    def block_pairs(self) -> list[tuple[str, str]]:
+        """Return every block as ``(who, whom)``, sorted, from the inner store."""
+        return self.inner.block_pairs()
+
+    def fresh_index(self) -> CSRIndex | None:
+        """Return the inner store's index if it reflects every write so far, else None."""
+        return self.inner.fresh_index()
+
+    def build_index(self) -> CSRIndex:
+        """Build the inner store's index now, start using it, and return it."""
+        return self.inner.build_index()

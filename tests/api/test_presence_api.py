@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 import graphmatch as gm
 from api import create_app
 from api import presence as presence_api
-from graphmatch.presence.service import Presence
+from graphmatch.presence import Presence
 
 T0 = 1_000_000.0
 EDGES = [("a", "b"), ("b", "c"), ("a", "d"), ("d", "c"), ("c", "e")]

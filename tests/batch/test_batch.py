@@ -246,3 +246,104 @@ def test_cli_batch_writes_jsonl_and_resumes(
     args = parser.parse_args([*argv, "--resume"])
     assert args.func(args) == 0
     assert out.read_text() == first
+
+
+# -- which stores batch takes ---------------------------------------------------------------
+
+
+def test_batch_accepts_a_journaled_store_and_answers_as_its_memory_store(tmp_path: Path) -> None:
+    from graphmatch.stores.journal import JournaledStore
+
+    G = _small_graph()
+    journaled = JournaledStore(_with_consent(G.copy(), "off"), tmp_path / "data", fsync=False)
+    try:
+        assert journaled.block_pairs() == _with_consent(G, "off").block_pairs()
+        want = _batch(_with_consent(G, "off"), k=4, explain=2, block_size=16)
+        assert _batch(journaled, k=4, explain=2, block_size=16) == want
+        report = run_batch(journaled, tmp_path / "s.jsonl", k=4, block_size=16, progress=False)
+        assert report.people == G.number_of_nodes()
+        assert journaled.fresh_index() is not None  # the run built the inner store's index
+    finally:
+        journaled.close()
+
+
+class _BlocksOnly:
+    """A store that lists its blocks but has no compiled index (HasIndex)."""
+
+    def block_pairs(self) -> list[tuple[str, str]]:
+        return []
+
+
+def test_batch_refuses_a_store_without_an_index_naming_what_it_lacks(tmp_path: Path) -> None:
+    from graphmatch.stores.neo4j.store import Neo4jStore
+
+    # The driver connects lazily: nothing listens on this port, and nothing needs to.
+    neo = Neo4jStore("bolt://127.0.0.1:9", auth=None)
+    try:
+        for call in (
+            lambda: run_batch(neo, tmp_path / "s.jsonl", progress=False),
+            lambda: next(iter_blocks(neo)),
+        ):
+            with pytest.raises(gm.InvalidInput, match=r"HasIndex\) and .*ListsBlocks\)") as err:
+                call()
+            assert "Neo4jStore lacks" in str(err.value)
+    finally:
+        neo.close()
+    with pytest.raises(gm.InvalidInput, match="batch needs a store with a compiled CSR") as err:
+        run_batch(_BlocksOnly(), tmp_path / "s.jsonl", progress=False)  # type: ignore[arg-type]
+    assert "ListsBlocks" not in str(err.value)
+    assert not (tmp_path / "s.jsonl").exists()  # refused before anything was written
+
+
+# -- batch --to neo4j, end to end on the real server ------------------------------------------
+
+_SUGGESTED = """
+MATCH (a:Person)-[r:SUGGESTED]->(b:Person)
+RETURN a.id AS a, b.id AS b, r.score AS score, r.mutual_count AS mutual_count, r.rank AS rank
+ORDER BY a, rank
+"""
+
+
+@pytest.mark.neo4j
+def test_cli_batch_to_neo4j_writes_the_suggestions_suggest_gives(
+    neo4j_store_session: gm.GraphStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from graphmatch.cli import main
+    from graphmatch.stores.protocol import RunsQueries
+    from tests.support.neo4j import neo4j_settings
+
+    neo = neo4j_store_session
+    assert isinstance(neo, RunsQueries)
+    neo.clear()
+    G = _small_graph()
+    graph = tmp_path / "g.txt"
+    graph.write_text("".join(f"{a} {b}\n" for a, b in G.edges))
+    memory = gm.MemoryStore.from_edgelist(graph)
+    people = sorted(str(p) for p in G.nodes if G.degree(p) > 0)  # those the file names
+    assert memory.counts() == (len(people), G.number_of_edges())
+    neo.add_people([(p, {}) for p in people])  # batch's MATCH skips unknown people
+    neo.add_friendships([(str(a), str(b)) for a, b in G.edges])
+    uri, (user, password) = neo4j_settings()
+    assert uri is not None
+    monkeypatch.setenv("NEO4J_URI", uri)
+    monkeypatch.setenv("NEO4J_USER", user)
+    monkeypatch.setenv("NEO4J_PASSWORD", password)
+    monkeypatch.delenv("NEO4J_DATABASE", raising=False)
+    argv = ["batch", "--graph", str(graph), "--to", "neo4j", "--k", "3", "--block-size", "16"]
+    argv += ["--checkpoint", str(tmp_path / "neo4j.checkpoint.json"), "--no-progress", "--json"]
+
+    m = gm.Matcher(memory)
+    want = [
+        {"a": p, "b": s.person, "score": s.score, "mutual_count": s.mutual_count, "rank": r}
+        for p in people
+        for r, s in enumerate(m.suggest(p, 3, explain=0), 1)
+    ]
+    assert want  # the graph has suggestions to write
+    for _ in range(2):  # a second run replaces the relationships rather than adding to them
+        assert main(argv) == 0, capsys.readouterr().err
+        assert json.loads(capsys.readouterr().out)["people"] == len(people)
+        assert neo.run_read(_SUGGESTED, {}) == want
+    neo.clear()

@@ -17,7 +17,7 @@ import networkx as nx
 import pytest
 
 import graphmatch as gm
-from graphmatch.presence.service import (
+from graphmatch.presence import (
     EARTH_RADIUS_M,
     CheckIn,
     EventNotFound,
@@ -28,6 +28,7 @@ from graphmatch.presence.service import (
     haversine_m,
 )
 from graphmatch.rule import SCORES
+from graphmatch.stores.protocol import RunsQueries
 
 NS = "tp-"  # every id a Neo4j test writes starts with this
 T0 = 1_000_000.0
@@ -76,20 +77,18 @@ def _cleanup(store: gm.GraphStore, prefix: str) -> None:
         "OR (n:Presence AND n.person_id STARTS WITH $p) OR (n:Event AND n.id STARTS WITH $p) "
         "DETACH DELETE n"
     )
-    store._write(lambda tx: tx.run(query, p=prefix).consume())  # type: ignore[attr-defined]
+    assert isinstance(store, RunsQueries)
+    store.run_write(query, {"p": prefix})
 
 
 @pytest.fixture(scope="module")
-def neo4j_server() -> Iterator[gm.GraphStore]:
-    from tests.support.neo4j import connect
-
-    store = connect()
-    _cleanup(store, NS)  # leftovers of an interrupted run
-    yield store
-    store.close()
+def neo4j_server(neo4j_store_session: gm.GraphStore) -> gm.GraphStore:
+    """The session's Neo4j store, rid of this module's leftovers from an interrupted run."""
+    _cleanup(neo4j_store_session, NS)
+    return neo4j_store_session
 
 
-@pytest.fixture(params=["memory", "neo4j"])
+@pytest.fixture(params=["memory", pytest.param("neo4j", marks=pytest.mark.neo4j)])
 def world(request: pytest.FixtureRequest) -> Iterator[World]:
     now = [T0]
     if request.param == "memory":
