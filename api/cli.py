@@ -1,35 +1,31 @@
-"""The ``graphmatch serve`` subcommand; ``graphmatch.cli._main`` calls :func:`register`."""
+"""The ``graphmatch serve`` subcommand.
+
+It joins the ``graphmatch`` command through the ``graphmatch.commands`` entry point
+(``serve = "api.cli:register"``). Errors end through the command line's one rule: a refusal to
+serve beyond loopback without keys carries ``exit_code = 2`` (a usage error).
+"""
 
 from __future__ import annotations
 
 import argparse
-import sys
-
-from graphmatch.errors import GraphMatchError
 
 __all__ = ["register", "run_serve"]
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    """Handle ``graphmatch serve``; return the exit code."""
+    """Handle ``graphmatch serve``; return the exit code (errors propagate to the CLI)."""
     from api.server import serve  # lazy: keeps `graphmatch --help` free of Flask
 
-    try:
-        return serve(
-            args.host,
-            args.port,
-            data_dir=args.data_dir,
-            demo=args.demo,
-            demo_people=args.demo_people,
-            open_access=args.open,
-            threads=args.threads,
-            store_kind=args.store,
-        )
-    except GraphMatchError as exc:
-        print(f"graphmatch serve: error: {exc}", file=sys.stderr)
-        return 2 if "refusing to serve" in str(exc) else 1
-    except KeyboardInterrupt:
-        return 0
+    return serve(
+        args.host,
+        args.port,
+        data_dir=args.data_dir,
+        demo=args.demo,
+        demo_people=args.demo_people,
+        open_access=args.open,
+        threads=args.threads,
+        store_kind=args.store,
+    )
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -74,9 +70,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``serve`` alone (``python -m api serve ...``), for before it is wired into the CLI."""
-    parser = argparse.ArgumentParser(prog="graphmatch")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    code: int = args.func(args)
-    return code
+    """Run ``python -m api serve ...``: the ``graphmatch`` command line, with its error rule."""
+    from graphmatch.cli import main as graphmatch_main
+
+    return graphmatch_main(argv)

@@ -10,8 +10,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from api.app import create_app, open_configured_store
-from graphmatch.errors import InvalidInput
-from graphmatch.stores.protocol import GraphStore
+from graphmatch import GraphStore, InvalidInput
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -19,9 +18,15 @@ if TYPE_CHECKING:
     from seed_data import Network
 from api.settings import load_settings
 
-__all__ = ["check_in_demo_event", "is_loopback", "seed_demo", "serve"]
+__all__ = ["RefusedToServe", "check_in_demo_event", "is_loopback", "seed_demo", "serve"]
 
 logger = logging.getLogger("api")
+
+
+class RefusedToServe(InvalidInput):
+    """Asked to serve beyond loopback with no API keys: a usage error, so the CLI exits 2."""
+
+    exit_code = 2
 
 
 def is_loopback(host: str) -> bool:
@@ -124,8 +129,9 @@ def serve(
 
     Raises
     ------
-    InvalidInput
-        When asked to bind beyond loopback with no API keys and not told the server is open.
+    RefusedToServe
+        (an ``InvalidInput``) When asked to bind beyond loopback with no API keys and not
+        told the server is open.
     StoreUnavailable
         If the store cannot be opened.
     """
@@ -140,7 +146,7 @@ def serve(
         overrides["OPEN"] = True
     settings = load_settings(overrides)
     if not settings["API_KEYS"] and not settings["OPEN"] and not is_loopback(host):
-        raise InvalidInput(
+        raise RefusedToServe(
             f"refusing to serve on {host} with no API keys: set GRAPHMATCH_API_KEYS, "
             "or pass --open (GRAPHMATCH_OPEN=1) to serve without access control"
         )

@@ -1,6 +1,6 @@
 """Benchmark graphmatch against networkx, scipy, igraph and NetworKit: ``graphmatch bench``.
 
-A thin wrapper kept for muscle memory; the implementation is :mod:`graphmatch_bench.harness`.
+A thin wrapper kept for muscle memory; the implementation is :mod:`graphmatch_bench.cli`.
 
 Usage: ``python benchmarks/bench_core.py [--quick] [--graphs facebook,synth-100k] [--json]``
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from graphmatch_bench.harness import add_arguments, run_from_args
+from graphmatch_bench.cli import add_arguments, run_from_args
 
 
 def main(argv: list[str] | None = None) -> int:

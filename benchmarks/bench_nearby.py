@@ -26,10 +26,10 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # seed_data, tests.neo4j_support
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # seed_data, tests.support.neo4j
 
 import graphmatch as gm
-from graphmatch.presence.service import (
+from graphmatch.presence import (
     EARTH_RADIUS_M,
     CheckIn,
     MemoryPresenceIndex,
@@ -181,7 +181,7 @@ def bench_neo4j(
 ) -> None:
     from neo4j.spatial import WGS84Point
 
-    from tests.neo4j_support import connect
+    from tests.support.neo4j import connect
 
     store = connect(batch_size=20_000)
     prefix = "bench-"

@@ -37,7 +37,7 @@ def _open(kind: str) -> Any:
         from graphmatch.stores.memory import MemoryStore
 
         return MemoryStore()
-    from graphmatch.stores._open import open_store
+    from graphmatch import open_store
 
     return open_store(kind)
 

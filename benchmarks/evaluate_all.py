@@ -20,7 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from graphmatch.evaluation.run import METRICS, evaluate
+from graphmatch.evaluation import METRICS, evaluate
 from graphmatch.rule import SCORES
 
 GRAPHS = {

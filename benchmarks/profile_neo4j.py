@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import graphmatch as gm  # noqa: E402
-from graphmatch import neo4j_store  # noqa: E402
+from graphmatch.stores.neo4j import store as neo4j_store  # noqa: E402
 from graphmatch.stores.neo4j.store import Neo4jStore  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "facebook_combined.txt.gz"

@@ -1,7 +1,9 @@
 """The ``graphmatch seed`` subcommand, and :func:`seed`, the code it shares with other front ends.
 
-``graphmatch.cli._main`` calls :func:`register`; a Flask CLI command can call :func:`seed` with the
-app's store so both do exactly the same work.
+The command joins ``graphmatch`` through the ``graphmatch.commands`` entry point
+(``seed = "seed_data.cli:register"``); its errors end through that command line's one rule. A
+Flask CLI command can call :func:`seed` with the app's store so both do exactly the same work.
+Importing this module is cheap: Faker and numpy load when :func:`seed` runs.
 """
 
 from __future__ import annotations
@@ -13,11 +15,7 @@ import time
 from os import PathLike
 from typing import TYPE_CHECKING, Any
 
-from graphmatch.errors import GraphMatchError, InvalidInput
-from seed_data.export import export
-from seed_data.generator import generate
-from seed_data.metrics import summary
-from seed_data.to_store import write_to_store
+from graphmatch.errors import InvalidInput
 
 if TYPE_CHECKING:
     from graphmatch.stores.protocol import GraphStore
@@ -78,6 +76,12 @@ def seed(
     >>> report["summary"]["people"]
     500
     """
+    # Imported here, not at the top: registering the command must not load Faker or numpy.
+    from seed_data.export import export
+    from seed_data.generator import generate
+    from seed_data.metrics import summary
+    from seed_data.to_store import write_to_store
+
     if store_kind is not None and store_kind not in STORE_KINDS:
         raise InvalidInput(f"unknown store {store_kind!r} (choose from {', '.join(STORE_KINDS)})")
     timings: dict[str, float] = {}
@@ -146,29 +150,22 @@ def format_report(report: dict[str, Any]) -> str:
 
 
 def run_seed(args: argparse.Namespace) -> int:
-    """Handle ``graphmatch seed``; print the closing summary; return the exit code."""
+    """Handle ``graphmatch seed``; print the closing summary; return the exit code.
+
+    Errors propagate: the ``graphmatch`` command line turns them into one line and an exit code.
+    """
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
-    try:
-        report = seed(
-            args.people,
-            args.mean_degree,
-            args.locale or ["en_US"],
-            args.seed,
-            event_size=args.event_size,
-            out=args.out,
-            store_kind=args.store,
-            batch_size=args.batch_size,
-            progress=progress,
-        )
-    except GraphMatchError as exc:
-        print(f"graphmatch seed: error: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"graphmatch seed: error: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
-        return 1
-    except ImportError as exc:
-        print(f"graphmatch seed: error: store {args.store!r} unavailable: {exc}", file=sys.stderr)
-        return 1
+    report = seed(
+        args.people,
+        args.mean_degree,
+        args.locale or ["en_US"],
+        args.seed,
+        event_size=args.event_size,
+        out=args.out,
+        store_kind=args.store,
+        batch_size=args.batch_size,
+        progress=progress,
+    )
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:

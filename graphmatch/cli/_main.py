@@ -1,4 +1,16 @@
-"""The ``graphmatch`` command line."""
+"""The ``graphmatch`` command line: the core's commands, plugin commands, one error rule.
+
+The core registers its own commands (``load``, ``mutual``, ``suggest``, the presence
+commands, ``evaluate``, ``batch``). Commands built on top of the core (``serve`` in ``api``,
+``seed`` in ``seed_data``, ``bench`` in ``graphmatch_bench``) join through the
+``graphmatch.commands`` entry-point group, so the core never imports them. Registering a
+command must stay cheap: heavy modules load in its handler, when it runs.
+
+Every command ends through :func:`main`'s one rule: a :class:`~graphmatch.GraphMatchError`
+(or an ``OSError``) is one line ``graphmatch: error: ...`` on stderr and exit 1 (or the
+error's ``exit_code``), a usage error exits 2, Ctrl-C exits 130, and a command whose extra
+is not installed says which one to install.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +18,31 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from importlib import metadata
+from typing import TYPE_CHECKING, Any
 
 from graphmatch import __version__
 from graphmatch.errors import GraphMatchError
-from graphmatch.matcher import Matcher
 from graphmatch.rule import DEFAULT_SCORE, SCORES
-from graphmatch.stores._open import STORE_KINDS, open_store
 
-__all__ = ["build_parser", "main"]
+if TYPE_CHECKING:
+    from graphmatch.matcher import Matcher
+
+__all__ = ["COMMAND_GROUP", "build_parser", "main"]
+
+#: The entry-point group where packages above the core add ``graphmatch`` subcommands. Each
+#: entry point names ``register(subparsers)``; its optional ``[extra]`` names what to install.
+COMMAND_GROUP = "graphmatch.commands"
+
+#: Kept in step with ``graphmatch.stores._open.STORE_KINDS`` (a test checks): importing that
+#: module would load networkx just to print ``--help``.
+STORE_KINDS = ("memory", "neo4j")
 
 Handler = Callable[[argparse.Namespace], int]
+
+
+class CommandUnavailable(GraphMatchError):
+    """A plugin command whose package cannot be imported (its extra is not installed)."""
 
 
 def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
@@ -37,6 +63,9 @@ def _store_args(p: argparse.ArgumentParser) -> None:
 
 def _matcher(args: argparse.Namespace) -> Matcher:
     """Open the store the arguments name and wrap it in a matcher."""
+    from graphmatch.matcher import Matcher
+    from graphmatch.stores._open import open_store
+
     if args.graph is None and args.store != "neo4j":
         raise GraphMatchError("give an edge list with --graph FILE, or --store neo4j")
     return Matcher(open_store(args.store, graph=args.graph))
@@ -46,6 +75,7 @@ def _cmd_load(args: argparse.Namespace) -> int:
     """Load an edge list: into memory (report only) or into Neo4j."""
     if args.store == "neo4j":
         from graphmatch.loaders import read_edgelist
+        from graphmatch.stores._open import open_store
 
         edges, report = read_edgelist(args.file)
         store = open_store("neo4j")
@@ -99,8 +129,80 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _core_registrars() -> list[Callable[[Any], None]]:
+    """Return the functions that add the core's commands kept in their own modules."""
+    from graphmatch.cli.batch import register as register_batch
+    from graphmatch.cli.evaluate import register as register_evaluate
+    from graphmatch.cli.presence import register as register_presence
+
+    return [register_presence, register_evaluate, register_batch]
+
+
+def _plugins() -> list[metadata.EntryPoint]:
+    """Return the installed ``graphmatch.commands`` entry points, one per name, by name."""
+    seen: dict[str, metadata.EntryPoint] = {}
+    for ep in metadata.entry_points(group=COMMAND_GROUP):
+        seen.setdefault(ep.name, ep)  # the first on sys.path wins, as for imports
+    return [seen[name] for name in sorted(seen)]
+
+
+def _install_hint(ep: metadata.EntryPoint) -> str:
+    """Return the pip command that brings a plugin command's dependencies."""
+    dist = ep.dist.name if ep.dist is not None else "graphmatch"
+    extras = f"[{','.join(ep.extras)}]" if ep.extras else ""
+    return f"pip install '{dist}{extras}'"
+
+
+def _add_unavailable(sub: Any, ep: metadata.EntryPoint, exc: BaseException) -> None:
+    """Add a stand-in command that explains, in one line, why the real one is missing."""
+    why = f"{type(exc).__name__}: {exc}"
+    p = sub.add_parser(
+        ep.name,
+        help=f"(unavailable: {_install_hint(ep)})",
+        add_help=False,
+        prefix_chars="\0",  # take every argument, --help included, as a plain word
+    )
+    p.add_argument("ignored", nargs="*")
+
+    def unavailable(args: argparse.Namespace) -> int:
+        raise CommandUnavailable(
+            f"'{ep.name}' is not installed ({why}); install it with: {_install_hint(ep)}"
+        )
+
+    p.set_defaults(func=unavailable)
+
+
+def _add_plugin(sub: Any, ep: metadata.EntryPoint) -> None:
+    """Register one plugin command, or its stand-in if its package fails to import."""
+    try:
+        register = ep.load()
+        register(sub)
+    except Exception as exc:  # a broken plugin must not take the whole command line down
+        # Forget whatever it registered before failing, so the stand-in can take the name.
+        sub.choices.pop(ep.name, None)
+        sub._choices_actions[:] = [a for a in sub._choices_actions if a.dest != ep.name]
+        _add_unavailable(sub, ep, exc)
+        return
+    parser = sub.choices.get(ep.name)
+    if parser is not None:
+        # Lets the error rule name the extra when the command's own lazy imports fail.
+        parser.set_defaults(_plugin=ep)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """Build the argument parser with every subcommand."""
+    """Build the argument parser with every subcommand, the plugins' included.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The ``graphmatch`` parser; each subcommand sets ``func``, its handler.
+
+    Examples
+    --------
+    >>> parser = build_parser()
+    >>> parser.parse_args(["suggest", "0", "--graph", "g.txt"]).limit
+    10
+    """
     parser = argparse.ArgumentParser(
         prog="graphmatch", description="Friends-in-common discovery on networkx or Neo4j."
     )
@@ -129,22 +231,49 @@ def build_parser() -> argparse.ArgumentParser:
     _store_args(p)
     p.set_defaults(func=_cmd_suggest)
 
-    for register in _subcommand_registrars():
+    for register in _core_registrars():
         register(sub)
+    for ep in _plugins():
+        if ep.name not in sub.choices:  # a plugin cannot replace a core command
+            _add_plugin(sub, ep)
     return parser
 
 
-def _subcommand_registrars() -> list[Callable[[Any], None]]:
-    """Return the functions that add the subcommands living outside this module."""
-    # Imported here, not at the top: `serve` pulls in Flask, `seed` Faker, and a plain
-    # `graphmatch suggest` should not pay for either.
-    from api.cli import register as register_serve
-    from graphmatch.cli.batch import register as register_perf
-    from graphmatch.cli.evaluate import register as register_evaluate
-    from graphmatch.cli.presence import register as register_presence
-    from seed_data.cli import register as register_seed
+def _extra_providing(module: str | None) -> str | None:
+    """Return the graphmatch extra that installs a top-level module, if one does."""
+    if not module:
+        return None
+    top = module.split(".")[0].lower().replace("_", "-")
+    try:
+        requires = metadata.requires("graphmatch") or []
+    except metadata.PackageNotFoundError:
+        return None
+    for req in requires:
+        name, _, marker = req.partition(";")
+        dist = name.strip().split("[")[0]
+        for sep in "<>=!~ (":
+            dist = dist.split(sep)[0]
+        if dist.lower().replace("_", "-") == top and "extra ==" in marker:
+            return marker.split("extra ==")[1].strip().strip("'\"")
+    return None
 
-    return [register_serve, register_seed, register_presence, register_perf, register_evaluate]
+
+def _error_line(args: argparse.Namespace, exc: BaseException) -> tuple[str, int]:
+    """Return the one line and the exit code the error rule gives an exception."""
+    if isinstance(exc, GraphMatchError):
+        code = getattr(exc, "exit_code", 1)
+        return str(exc), code if isinstance(code, int) else 1
+    if isinstance(exc, ImportError):
+        plugin: metadata.EntryPoint | None = getattr(args, "_plugin", None)
+        if plugin is not None:
+            hint = _install_hint(plugin)
+        else:
+            extra = _extra_providing(exc.name)
+            hint = f"pip install 'graphmatch[{extra}]'" if extra else "install it"
+        return f"{exc}; install what '{args.command}' needs with: {hint}", 1
+    assert isinstance(exc, OSError)
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}", 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -158,20 +287,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 1 on a graphmatch error (one line on stderr), 2 on a usage error.
+        0 on success; 1 on a graphmatch error, a file error or a missing extra (one line on
+        stderr), or the error's ``exit_code`` where it has one; 2 on a usage error; 130 on
+        Ctrl-C.
 
     Examples
     --------
-    >>> main(["--version"])  # doctest: +SKIP
-    graphmatch 0.1.0
+    >>> main(["mutual", "a", "b"])  # doctest: +SKIP
+    graphmatch: error: give an edge list with --graph FILE, or --store neo4j
+    1
     """
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error (argparse says 2)
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
     func: Handler = args.func
     try:
         return func(args)
-    except GraphMatchError as exc:
-        print(f"graphmatch: error: {exc}", file=sys.stderr)
-        return 1
+    except (GraphMatchError, ImportError, OSError) as exc:
+        line, code = _error_line(args, exc)
+        print(f"graphmatch: error: {line}", file=sys.stderr)
+        return code
     except KeyboardInterrupt:
         print("graphmatch: interrupted", file=sys.stderr)
         return 130

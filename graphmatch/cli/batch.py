@@ -1,4 +1,4 @@
-"""The ``graphmatch batch`` and ``graphmatch bench`` subcommands."""
+"""The ``graphmatch batch`` subcommand (``bench`` comes from ``graphmatch_bench``)."""
 
 from __future__ import annotations
 
@@ -67,15 +67,8 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_bench(args: argparse.Namespace) -> int:
-    """Run ``graphmatch bench``."""
-    from graphmatch_bench.harness import run_from_args
-
-    return run_from_args(args)
-
-
 def register(subparsers: Any) -> None:
-    """Add the ``batch`` and ``bench`` subcommands to the ``graphmatch`` parser.
+    """Add the ``batch`` subcommand to the ``graphmatch`` parser.
 
     Parameters
     ----------
@@ -118,19 +111,6 @@ def register(subparsers: Any) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument("--json", action="store_true", help="print the run report as JSON")
     p.set_defaults(func=_cmd_batch)
-
-    from graphmatch_bench.harness import add_arguments
-
-    p = subparsers.add_parser(
-        "bench",
-        help="benchmark graphmatch against networkx, scipy, igraph, NetworKit",
-        description=(
-            "One table: operation x implementation x graph -> p50/p99 latency, throughput, "
-            "peak memory and build time, with ratios against baselines measured in the same run."
-        ),
-    )
-    add_arguments(p)
-    p.set_defaults(func=_cmd_bench)
 
 
 if __name__ == "__main__":  # pragma: no cover - manual use: python -m graphmatch.cli.batch

@@ -6,19 +6,33 @@
 - :mod:`~graphmatch.stores.journal`: :class:`JournaledStore`, a memory store made durable.
 - :mod:`~graphmatch.stores.neo4j`: :class:`Neo4jStore`, Neo4j 5.x over Bolt (``[neo4j]`` extra).
 - :func:`open_store`: the one place that picks a store from settings.
+
+The names load on first use: importing ``graphmatch.stores.protocol`` (as the matcher does)
+must not pull in networkx or the Neo4j driver through this package.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from graphmatch.stores._open import STORE_KINDS, open_store
-from graphmatch.stores.journal import JournalCorrupt, JournaledStore
-from graphmatch.stores.memory import MemoryStore
-from graphmatch.stores.protocol import GraphStore, PairStats
-
 if TYPE_CHECKING:
-    from graphmatch.stores.neo4j import Neo4jStore
+    from graphmatch.stores._open import STORE_KINDS, open_store
+    from graphmatch.stores.journal import JournalCorrupt, JournaledStore
+    from graphmatch.stores.memory import MemoryStore
+    from graphmatch.stores.neo4j.store import Neo4jStore
+    from graphmatch.stores.protocol import GraphStore, PairStats
+
+_LAZY: dict[str, str] = {
+    "STORE_KINDS": "graphmatch.stores._open",
+    "GraphStore": "graphmatch.stores.protocol",
+    "JournalCorrupt": "graphmatch.stores.journal",
+    "JournaledStore": "graphmatch.stores.journal",
+    "MemoryStore": "graphmatch.stores.memory",
+    "Neo4jStore": "graphmatch.stores.neo4j.store",
+    "PairStats": "graphmatch.stores.protocol",
+    "open_store": "graphmatch.stores._open",
+}
 
 __all__ = [
     "STORE_KINDS",
@@ -33,9 +47,15 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # Neo4jStore pulls in the driver: import it only when asked for.
-    if name == "Neo4jStore":
-        from graphmatch.stores.neo4j import Neo4jStore
+    # PEP 562: import the member's module on first access, then keep the name here.
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'graphmatch.stores' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
 
-        return Neo4jStore
-    raise AttributeError(f"module 'graphmatch.stores' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    # List the lazy names too, before they are first used.
+    return sorted({*globals(), *__all__})

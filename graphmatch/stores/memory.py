@@ -7,16 +7,20 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Set
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
 from graphmatch._validation import check_attrs, check_id
 from graphmatch.errors import InvalidInput, PersonExists, PersonNotFound
-from graphmatch.index import kernels
-from graphmatch.index.csr import CSRIndex
 from graphmatch.loaders import LoadReport, read_edgelist
 from graphmatch.stores.protocol import PairStats
+
+if TYPE_CHECKING:
+    from graphmatch.index import kernels
+    from graphmatch.index.csr import CSRIndex
+else:  # a stand-in that imports the kernels (and numba) at the first kernel call
+    from graphmatch.index._lazy import kernels
 
 __all__ = ["MemoryStore"]
 
@@ -153,6 +157,8 @@ class MemoryStore:
         >>> store.build_index().ids
         ['a', 'b', 'c']
         """
+        from graphmatch.index.csr import CSRIndex  # numpy loads with the first index
+
         # Optimistic first: read the graph without the lock and keep the result only if no
         # write happened meanwhile (writes bump the version after they change the graph).
         # Under a steady stream of writes, fall back to building under the lock.

@@ -70,3 +70,62 @@ def test_malformed_file_error_names_the_line(tmp_path: Path) -> None:
     )
     assert proc.returncode == 1
     assert f"{bad}:2:" in proc.stderr
+
+
+def test_a_usage_error_exits_2_with_the_usage_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["suggest"]) == 2
+    assert "usage: graphmatch suggest" in capsys.readouterr().err
+
+
+def test_help_and_version_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("graphmatch ")
+    assert main(["seed", "--help"]) == 0
+    assert "--people" in capsys.readouterr().out
+
+
+def test_plugin_errors_end_through_the_one_rule(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # seed_data's own handler no longer prints errors: the CLI's rule does, once.
+    assert main(["seed", "--people", "0"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("graphmatch: error: ") and len(err.strip().splitlines()) == 1
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    assert main(["seed", "--people", "50", "--mean-degree", "4", "--out", str(blocked)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"graphmatch: error: {blocked}") and len(err.strip().splitlines()) == 1
+
+
+def test_an_error_can_carry_its_own_exit_code(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from api.server import RefusedToServe
+
+    def refuse(*args: object, **kwargs: object) -> int:
+        raise RefusedToServe("refusing to serve on 0.0.0.0 with no API keys")
+
+    monkeypatch.setattr("api.server.serve", refuse)
+    assert main(["serve", "--host", "0.0.0.0"]) == 2
+    assert capsys.readouterr().err == (
+        "graphmatch: error: refusing to serve on 0.0.0.0 with no API keys\n"
+    )
+
+
+def test_ctrl_c_exits_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(*args: object, **kwargs: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("api.server.serve", interrupted)
+    assert main(["serve"]) == 130
+    assert capsys.readouterr().err == "graphmatch: interrupted\n"
+
+
+def test_the_cli_store_kinds_match_open_store() -> None:
+    from graphmatch.cli._main import STORE_KINDS
+    from graphmatch.stores._open import STORE_KINDS as OPEN_KINDS
+
+    assert STORE_KINDS == OPEN_KINDS

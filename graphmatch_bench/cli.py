@@ -1,0 +1,158 @@
+"""The ``graphmatch bench`` command: options, the run, the table or JSON.
+
+It joins the ``graphmatch`` command through the ``graphmatch.commands`` entry point
+(``bench = "graphmatch_bench.cli:register"``). Registering it imports nothing heavy; the
+measuring modules load when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from graphmatch_bench.data import GRAPHS, QUICK_GRAPHS, check_graph
+
+__all__ = ["add_arguments", "register", "run_from_args"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``bench`` subcommand to a ``graphmatch`` parser.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        What ``ArgumentParser.add_subparsers()`` returned; the handler is set as ``func``.
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser(prog="graphmatch")
+    >>> register(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["bench", "--quick"])
+    >>> args.func is run_from_args, args.quick
+    (True, True)
+    """
+    p = subparsers.add_parser(
+        "bench",
+        help="benchmark graphmatch against networkx, scipy, igraph, NetworKit",
+        description=(
+            "One table: operation x implementation x graph -> p50/p99 latency, throughput, "
+            "peak memory and build time, with ratios against baselines measured in the same run."
+        ),
+    )
+    add_arguments(p)
+    p.set_defaults(func=run_from_args)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Add the ``bench`` options to a parser.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The ``bench`` subcommand's parser.
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> p = argparse.ArgumentParser()
+    >>> add_arguments(p)
+    >>> p.parse_args(["--quick"]).quick
+    True
+    """
+    p.add_argument(
+        "--graphs",
+        help=f"comma-separated: {', '.join(GRAPHS)} or synth:PEOPLE:FRIENDSHIPS "
+        "(default: all; --quick: facebook,synth:10000:100000)",
+    )
+    p.add_argument("--quick", action="store_true", help="small graphs and samples: < 1 minute")
+    p.add_argument("--people", type=int, help="people sampled per latency operation (300)")
+    p.add_argument("--pairs", type=int, help="pairs in the batched mutual counts (1,000,000)")
+    p.add_argument("--threads", type=int, default=2, help="threads for the batch operations")
+    p.add_argument(
+        "--baselines",
+        default="networkx,scipy,igraph,networkit",
+        help="comma-separated baselines to run (default: all installed)",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    p.add_argument("--output", metavar="FILE", help="also write the JSON to FILE")
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    """Run ``graphmatch bench`` from parsed arguments; return the exit code.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        From a parser set up by :func:`add_arguments`.
+
+    Returns
+    -------
+    int
+        0, or 1 when no graph could be measured (every one skipped).
+
+    Raises
+    ------
+    InvalidInput
+        For a graph name that is neither known, ``synth:PEOPLE:FRIENDSHIPS``, nor a file
+        (checked before anything runs).
+
+    Examples
+    --------
+    >>> p = argparse.ArgumentParser(); add_arguments(p)
+    >>> run_from_args(p.parse_args(["--graphs", "synth:200:800", "--people", "5"]))
+    ... # doctest: +SKIP
+    """
+    from graphmatch_bench.run import machine, run_bench
+    from graphmatch_bench.table import format_table
+
+    if args.graphs:
+        graphs = [g.strip() for g in args.graphs.split(",") if g.strip()]
+    else:
+        graphs = list(QUICK_GRAPHS if args.quick else GRAPHS)
+    for graph in graphs:
+        check_graph(graph)  # a typo fails now, in one line, not after minutes of other graphs
+    people = args.people or (50 if args.quick else 300)
+    pairs = args.pairs or (100_000 if args.quick else 1_000_000)
+    single = 300 if args.quick else 2000
+    progress = (lambda s: print(s, file=sys.stderr)) if args.json else print
+    before = machine()
+    rows, notes = run_bench(
+        graphs,
+        people=people,
+        pairs_single=single,
+        pairs_batch=pairs,
+        threads=args.threads,
+        baselines=[b.strip() for b in args.baselines.split(",")],
+        log=progress,
+    )
+    data = {
+        "machine": before,
+        "load_average_after": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "graphs": graphs,
+        "notes": notes,
+        "rows": [asdict(r) for r in rows],
+    }
+    if args.output:
+        Path(args.output).write_text(json.dumps(data, indent=2), encoding="utf-8")
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        print()
+        print(format_table(rows))
+        for n in notes:
+            print(n)
+        load = before["load_average"]
+        print(f"machine: {before['cpus']} cpus, load average at start {load[0]:.1f}")
+    return 0 if rows else 1
