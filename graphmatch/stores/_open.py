@@ -6,9 +6,12 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from graphmatch.errors import InvalidInput
-from graphmatch.stores.memory import MemoryStore
-from graphmatch.stores.protocol import GraphStore
+
+if TYPE_CHECKING:
+    from graphmatch.stores.protocol import GraphStore
 
 __all__ = ["STORE_KINDS", "open_store"]
 
@@ -54,6 +57,9 @@ def open_store(
         # A file to load always means memory; otherwise NEO4J_URI picks Neo4j.
         kind = "neo4j" if graph is None and environ.get("NEO4J_URI") else "memory"
     if kind == "memory":
+        # Imported here: networkx costs ~100 ms, and `graphmatch --help` needs none of it.
+        from graphmatch.stores.memory import MemoryStore
+
         return MemoryStore.from_edgelist(graph) if graph is not None else MemoryStore()
     if kind == "neo4j":
         if graph is not None:
