@@ -17,11 +17,8 @@ from api.errors import register_error_handlers
 from api.openapi import build_openapi
 from api.routing import ApiBlueprint, Services
 from api.settings import load_settings
-from graphmatch.errors import GraphMatchError
-from graphmatch.matcher import Matcher
-from graphmatch.stores._open import open_store
-from graphmatch.stores.memory import MemoryStore
-from graphmatch.stores.protocol import GraphStore
+from graphmatch import GraphMatchError, GraphStore, Matcher, MemoryStore
+from graphmatch.stores import JournaledStore, open_store
 
 __all__ = ["BLUEPRINTS", "close_app", "create_app", "open_configured_store"]
 
@@ -66,8 +63,6 @@ def open_configured_store(settings: Mapping[str, Any]) -> GraphStore:
     opened = open_store(settings.get("STORE"))
     data_dir = settings.get("DATA_DIR")
     if data_dir is not None and isinstance(opened, MemoryStore):
-        from graphmatch.stores.journal import JournaledStore
-
         return JournaledStore(opened, Path(data_dir))
     return opened
 

@@ -29,14 +29,15 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from api.schema import ValidationFailed
-from graphmatch.errors import (
+from graphmatch import (
+    EventNotFound,
     GraphMatchError,
     InvalidInput,
+    NotCheckedIn,
     PersonExists,
     PersonNotFound,
     StoreUnavailable,
 )
-from graphmatch.presence.service import EventNotFound, NotCheckedIn
 
 __all__ = ["ApiError", "error_response", "register_error_handlers"]
 

@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from api.errors import error_response
 from api.models import HEALTH
 from api.routing import ApiBlueprint, store
-from graphmatch.errors import StoreUnavailable
+from graphmatch import StoreUnavailable
 
 __all__ = ["bp"]
 

@@ -9,8 +9,8 @@ letter or underscore, so that both stores (networkx and Neo4j properties) keep t
 from __future__ import annotations
 
 from api.schema import Model, array, boolean, integer, number, obj, string
-from graphmatch.matcher import MAX_EXPLAIN, MAX_LIMIT
-from graphmatch.rule import DEFAULT_SCORE, SCORES
+from graphmatch import DEFAULT_SCORE, SCORES
+from graphmatch.matcher import MAX_EXPLAIN, MAX_LIMIT  # public module; not in graphmatch.__all__
 
 __all__ = [
     "ATTRIBUTES",

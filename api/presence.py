@@ -36,8 +36,9 @@ from api.errors import ApiError
 from api.models import ERROR
 from api.routing import ApiBlueprint, Services
 from api.schema import Model, array, boolean, integer, number, obj, string
-from graphmatch.matcher import MAX_EXPLAIN, MAX_LIMIT
-from graphmatch.presence.service import (
+from graphmatch import DEFAULT_SCORE, SCORES
+from graphmatch.matcher import MAX_EXPLAIN, MAX_LIMIT  # public module; not in graphmatch.__all__
+from graphmatch.presence import (
     DEFAULT_RADIUS_M,
     DEFAULT_TTL_S,
     MAX_RADIUS_M,
@@ -46,7 +47,6 @@ from graphmatch.presence.service import (
     MIN_TTL_S,
     Presence,
 )
-from graphmatch.rule import DEFAULT_SCORE, SCORES
 
 __all__ = ["EXTENSION", "bp", "init_presence", "presence"]
 

@@ -23,8 +23,7 @@ from api.auth import KeyRing
 from api.errors import ApiError
 from api.models import MAX_ID
 from api.schema import Model, load_query
-from graphmatch.matcher import Matcher
-from graphmatch.stores.protocol import GraphStore
+from graphmatch import GraphStore, Matcher
 
 __all__ = ["ApiBlueprint", "Operation", "Services", "matcher", "services", "store"]
 

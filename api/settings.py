@@ -21,7 +21,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from graphmatch.errors import InvalidInput
+from graphmatch import InvalidInput
 
 __all__ = ["DEFAULTS", "load_settings", "parse_keys"]
 

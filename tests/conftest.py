@@ -1,18 +1,23 @@
-"""Shared fixtures: the real ego-Facebook graph and a ``store`` over every store kind."""
+"""Shared fixtures: the one Neo4j store, ego-Facebook, and a ``store`` over every store kind."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import networkx as nx
 import pytest
 
 import graphmatch as gm
-from graphmatch.loaders import read_edgelist
 
+if TYPE_CHECKING:
+    from graphmatch.stores.neo4j import Neo4jStore
+
+ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
 FACEBOOK = DATA / "facebook_combined.txt.gz"
+NEO4J_FIXTURE = "neo4j_store_session"
 
 STORE_KINDS = [
     "memory",
@@ -23,8 +28,14 @@ STORE_KINDS = [
 
 
 @pytest.fixture(scope="session")
-def neo4j_store_session() -> Iterator[gm.GraphStore]:
-    """Open one Neo4j driver for the run; skips (fails under CI=true) if Neo4j is down."""
+def neo4j_store_session() -> Iterator[Neo4jStore]:
+    """The one Neo4j store of the run: every test that needs Neo4j gets it from here.
+
+    It is opened on the test server (``scripts/neo4j-local start`` or ``NEO4J_URI``) once per
+    session and closed at the end. When no server answers, the tests that need it skip with the
+    reason, except under ``CI=true``, where they fail: CI never skips a Neo4j test silently.
+    Tests that need an empty graph clear it themselves (the ``store`` fixture does).
+    """
     from tests.support.neo4j import connect
 
     neo = connect()
@@ -32,10 +43,17 @@ def neo4j_store_session() -> Iterator[gm.GraphStore]:
     neo.close()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses the Neo4j fixture ``neo4j``, so ``-m "not neo4j"`` leaves it."""
+    for item in items:
+        if NEO4J_FIXTURE in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.neo4j)
+
+
 @pytest.fixture(scope="session")
 def facebook_graph() -> nx.Graph:
     """Return ego-Facebook as a networkx graph with string ids (the oracle's copy)."""
-    edges, _ = read_edgelist(FACEBOOK)
+    edges, _ = gm.read_edgelist(FACEBOOK)
     return nx.Graph(edges)
 
 
@@ -45,11 +63,11 @@ def store(
 ) -> Iterator[gm.GraphStore]:
     """Yield an empty store of each kind."""
     if request.param == "neo4j":
-        neo = request.getfixturevalue("neo4j_store_session")
+        neo = request.getfixturevalue(NEO4J_FIXTURE)
         neo.clear()
         yield neo
     elif request.param == "journaled":
-        from graphmatch.stores.journal import JournaledStore
+        from graphmatch.stores import JournaledStore
 
         # The durable wrapper the HTTP server uses over memory, index on, fsync off for speed.
         journaled = JournaledStore(

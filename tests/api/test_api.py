@@ -391,6 +391,7 @@ def test_the_docs_page_is_served_offline(client: FlaskClient) -> None:
     assert page.status_code == 200
     assert "text/html" in page.content_type
     assets = [page.get_data(as_text=True)]
+    page.close()  # a file response holds its file open until closed
     for asset in ("/static/docs.js", "/static/docs.css"):
         r = client.get(asset)
         assert r.status_code == 200
@@ -420,6 +421,38 @@ def test_the_api_package_imports_neither_networkx_nor_neo4j() -> None:
         text = source.read_text()
         assert "import networkx" not in text and "import neo4j" not in text, source
         assert "from networkx" not in text and "from neo4j" not in text, source
+
+
+#: Where api may import graphmatch names from: the package and its public subpackages (their
+#: ``__init__`` re-exports), and the matcher module for MAX_LIMIT / MAX_EXPLAIN.
+API_MAY_IMPORT_FROM = (
+    "graphmatch",
+    "graphmatch.cli",
+    "graphmatch.matcher",
+    "graphmatch.presence",
+    "graphmatch.stores",
+)
+
+
+def test_the_api_imports_only_graphmatchs_public_names() -> None:
+    import ast
+    import importlib
+    from pathlib import Path
+
+    seen = 0
+    for source in sorted((Path(__file__).parents[2] / "api").rglob("*.py")):
+        for node in ast.walk(ast.parse(source.read_text(), str(source))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names if a.name.split(".")[0] == "graphmatch"]
+                assert all(n == "graphmatch" for n in names), (source.name, names)
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("graphmatch"):
+                seen += 1
+                where = f"{source.name}:{node.lineno}"
+                assert node.module in API_MAY_IMPORT_FROM, f"{where} imports {node.module}"
+                public = set(importlib.import_module(node.module).__all__) | {"__version__"}
+                for alias in node.names:
+                    assert alias.name in public, f"{where}: {node.module}.{alias.name}"
+    assert seen >= 5  # the walk found api's imports
 
 
 # -- concurrency -----------------------------------------------------------------------------

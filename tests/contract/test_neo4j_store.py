@@ -12,40 +12,33 @@ import os
 import random
 import shutil
 import subprocess
-from collections.abc import Iterator
+import sys
 from pathlib import Path
 
 import networkx as nx
 import pytest
 
 import graphmatch as gm
-import graphmatch.stores.neo4j.store as n4
-from graphmatch.stores.neo4j.store import Neo4jStore
-from tests.conftest import FACEBOOK
-from tests.support.neo4j import LOCAL_SCRIPT, connect, in_ci, neo4j_settings, unavailable
+import graphmatch.stores.neo4j.store as n4  # the batch-atomicity test patches its Cypher text
+from graphmatch.stores.neo4j import Neo4jStore
+from tests.conftest import FACEBOOK, ROOT
+from tests.support.neo4j import LOCAL_SCRIPT, in_ci, neo4j_settings, unavailable
 
 FB_PEOPLE, FB_FRIENDSHIPS = 4039, 88234
 HUBS = ["0", "107", "348", "414", "686", "698", "1684", "1912", "3437", "3980"]
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[Neo4jStore]:
-    """One store on the test server for the module (skips or fails when there is none)."""
-    store = connect()
-    yield store
-    store.close()
+@pytest.fixture
+def neo(neo4j_store_session: Neo4jStore) -> Neo4jStore:
+    """The session's Neo4j store, emptied (skips, or fails under CI, when there is none)."""
+    neo4j_store_session.clear()
+    return neo4j_store_session
 
 
 @pytest.fixture
-def neo(server: Neo4jStore) -> Neo4jStore:
-    """The module's store, emptied."""
-    server.clear()
-    return server
-
-
-@pytest.fixture
-def facebook(server: Neo4jStore) -> Neo4jStore:
+def facebook(neo4j_store_session: Neo4jStore) -> Neo4jStore:
     """The store holding exactly ego-Facebook (loaded once, reloaded if a test cleared it)."""
+    server = neo4j_store_session
     if server.counts() != (FB_PEOPLE, FB_FRIENDSHIPS):
         server.clear()
         edges, _ = gm.read_edgelist(FACEBOOK)
@@ -104,12 +97,11 @@ def test_invalid_pairs_are_rejected_before_any_write() -> None:
 
 
 # -- the graph model ----------------------------------------------------------------------------
-@pytest.mark.neo4j
-def test_wrong_password_gives_store_unavailable() -> None:
-    uri, (user, _) = neo4j_settings()
-    if uri is None:
-        unavailable("no Neo4j URI")
-    store = Neo4jStore(uri, auth=(user, "definitely-wrong"), timeout=5)
+def test_wrong_password_gives_store_unavailable(neo4j_store_session: Neo4jStore) -> None:
+    # A second driver on the session's server (so a server that is down skips or fails
+    # like every Neo4j test), with the one thing wrong.
+    server = neo4j_store_session
+    store = Neo4jStore(server.uri, auth=(server.user or "neo4j", "definitely-wrong"), timeout=5)
     with store, pytest.raises(gm.StoreUnavailable, match="credentials"):
         store.ping()
 
@@ -120,9 +112,8 @@ def test_one_canonical_friend_relationship(neo: Neo4jStore) -> None:
     assert neo.add_friendship("b", "a") is True
     assert neo.add_friendship("a", "b") is False
     assert neo.add_friendships([("a", "b"), ("b", "a")]) == 0
-    records, _, _ = neo._driver.execute_query(
-        "MATCH (x:Person)-[r:FRIEND]->(y:Person) RETURN x.id AS x, y.id AS y"
-    )
+    query = "MATCH (x:Person)-[r:FRIEND]->(y:Person) RETURN x.id AS x, y.id AS y"
+    records = neo.run_read(query, {})
     assert [(r["x"], r["y"]) for r in records] == [("a", "b")]  # smaller id -> larger id
     assert neo.friends("b") == ["a"] and neo.friends("a") == ["b"]
     assert neo.counts() == (2, 1)
@@ -135,9 +126,7 @@ def test_one_canonical_friend_relationship(neo: Neo4jStore) -> None:
 @pytest.mark.neo4j
 def test_unique_constraint_exists(neo: Neo4jStore) -> None:
     neo.add_person("a")
-    records, _, _ = neo._driver.execute_query(
-        "SHOW CONSTRAINTS YIELD labelsOrTypes, properties, type RETURN *"
-    )
+    records = neo.run_read("SHOW CONSTRAINTS YIELD labelsOrTypes, properties, type RETURN *", {})
     assert any(
         r["labelsOrTypes"] == ["Person"] and r["properties"] == ["id"] and "UNIQUE" in r["type"]
         for r in records
@@ -339,11 +328,13 @@ def test_facebook_mutual_matches_networkx(facebook: Neo4jStore, facebook_graph: 
 
 
 @pytest.mark.neo4j
+@pytest.mark.parametrize("push_down", [True, False], ids=["cypher", "plain"])
 @pytest.mark.parametrize("score", gm.SCORES)
 def test_facebook_suggestions_match_memory_store(
-    facebook: Neo4jStore, facebook_graph: nx.Graph, score: str
+    facebook: Neo4jStore, facebook_graph: nx.Graph, score: str, push_down: bool
 ) -> None:
-    on_neo4j = gm.Matcher(facebook)
+    # push_down=False ranks in Python over the plain GraphStore reads of Neo4j.
+    on_neo4j = gm.Matcher(facebook, push_down=push_down)
     in_memory = gm.Matcher(gm.MemoryStore(facebook_graph, index="off"))
     for u in _sample(facebook_graph, 40):
         a = on_neo4j.suggest(u, limit=15, score=score)
@@ -352,6 +343,38 @@ def test_facebook_suggestions_match_memory_store(
             (s.person, s.mutual_count, s.mutual) for s in b
         ], (u, score)
         assert [s.score for s in a] == pytest.approx([s.score for s in b], rel=1e-12)
+
+
+def _pytest(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run pytest on this repository in a child process with env on top of ours."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_neo4j_test_fails_under_ci_when_neo4j_is_down_and_skips_elsewhere() -> None:
+    target = f"{Path(__file__).relative_to(ROOT)}::test_one_canonical_friend_relationship"
+    down = {"NEO4J_URI": "bolt://127.0.0.1:1"}
+    in_ci_run = _pytest(target, **down, CI="true")
+    assert in_ci_run.returncode == 1, in_ci_run.stdout
+    assert "Neo4j is required under CI=true" in in_ci_run.stdout
+    assert "1 error" in in_ci_run.stdout and "skipped" not in in_ci_run.stdout
+    local_run = _pytest(target, **down, CI="")
+    assert local_run.returncode == 0, local_run.stdout
+    assert "1 skipped" in local_run.stdout and "scripts/neo4j-local start" in local_run.stdout
+
+
+def test_every_test_that_takes_the_neo4j_fixture_is_marked_neo4j() -> None:
+    # test_wrong_password... has no marker of its own: the fixture marks it.
+    listed = _pytest(f"{Path(__file__).relative_to(ROOT)}", "--collect-only", "-m", "not neo4j")
+    assert listed.returncode == 0, listed.stdout
+    assert "test_bad_uri_is_invalid_input" in listed.stdout
+    assert "test_wrong_password_gives_store_unavailable" not in listed.stdout
 
 
 def test_ci_never_skips(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 
 import networkx as nx
 import pytest
@@ -26,36 +27,91 @@ def test_a_write_is_seen_by_the_next_read_even_with_a_built_index() -> None:
     assert target not in {s.person for s in after}
 
 
-def test_an_index_built_while_writes_land_is_discarded_or_consistent() -> None:
-    store = gm.MemoryStore(_graph(), index="off")
-    stop = threading.Event()
+def _arrays(index: gm.CSRIndex) -> tuple[list[str], list[int], list[int], list[bool], list[bool]]:
+    """Everything an index answers from, as plain lists for comparing two indexes."""
+    return (
+        index.ids,
+        index.indptr.tolist(),
+        index.indices.tolist(),
+        index.banned.tolist(),
+        index.hidden.tolist(),
+    )
 
-    def writer() -> None:
-        rng = random.Random(3)
-        while not stop.is_set():
-            a, b = str(rng.randrange(2500)), str(rng.randrange(2500))
-            if a != b:
-                store.add_friendships([(a, b)])
 
-    thread = threading.Thread(target=writer)
-    thread.start()
-    try:
-        for _ in range(5):
-            index = store.build_index()  # never raises, whatever the writer does
-            assert index.version <= store._version
-    finally:
-        stop.set()
-        thread.join()
-    store.build_index()
-    plain = gm.Matcher(gm.MemoryStore(store.graph, index="off"))
-    indexed = gm.Matcher(store)
-    for person in random.Random(1).sample(sorted(store.graph), 50):
+def _same_answers(indexed: gm.Matcher, plain: gm.Matcher, people: list[str]) -> None:
+    for person in people:
         for score in gm.SCORES:
             got = indexed.suggest(person, 10, score)
             want = plain.suggest(person, 10, score)
             assert [(s.person, s.mutual_count, s.mutual) for s in got] == [
                 (s.person, s.mutual_count, s.mutual) for s in want
-            ]
+            ], (person, score)
+            assert [s.score for s in got] == pytest.approx([s.score for s in want], rel=1e-12)
+
+
+def test_an_index_built_while_writes_land_is_discarded_or_consistent() -> None:
+    """Whenever the store hands an index back as fresh, it is the graph as it is right then.
+
+    A writer adds friendships (new people too) and changes consent in bursts, with quiet gaps,
+    while indexes are built. Each round pauses the writer between two writes and asks the store
+    for its index: it must either refuse it (``fresh_index()`` is None: the build is discarded)
+    or give one whose arrays equal an index built from a copy of the graph at that moment, and
+    whose suggestions equal the plain path's on the same store. The rounds go on until both
+    have been seen: builds that writes landed on, and indexes handed back as fresh.
+    """
+    store = gm.MemoryStore(_graph(), index="off")
+    gate = threading.Lock()  # held by the writer for each write, by the test to pause it
+    stop = threading.Event()
+    writes = [0]
+
+    def writer() -> None:
+        rng = random.Random(3)
+        while not stop.is_set():
+            for _ in range(rng.randrange(1, 30)):  # a burst of writes...
+                a, b = str(rng.randrange(2500)), str(rng.randrange(2500))
+                if a == b:
+                    continue
+                with gate:
+                    store.add_friendships([(a, b)])
+                    if rng.random() < 0.1:
+                        store.set_consent(a, discoverable=rng.random() < 0.5)
+                        store.set_consent(b, show_as_mutual=rng.random() < 0.5)
+                    writes[0] += 1
+                time.sleep(0.0002)
+            time.sleep(rng.uniform(0, 0.03))  # ...then a quiet gap
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    overlapped = fresh_seen = 0
+    try:
+        for _ in range(400):
+            before = writes[0]
+            built = store.build_index()  # never raises, whatever the writer does
+            overlapped += writes[0] > before
+            with gate:  # the writer is paused between two writes
+                fresh = store.fresh_index()
+                if fresh is not None:
+                    assert fresh is built  # index="off" never builds on a read
+                    snapshot = gm.MemoryStore(store.graph.copy(), index="off")
+                    for person in store.undiscoverable(store.graph):
+                        snapshot.set_consent(person, discoverable=False)
+                    for person in store.hidden_as_mutual(store.graph):
+                        snapshot.set_consent(person, show_as_mutual=False)
+                    assert _arrays(fresh) == _arrays(snapshot.build_index())
+                    people = random.Random(len(fresh.ids)).sample(fresh.ids, 5)
+                    _same_answers(gm.Matcher(store), gm.Matcher(store, push_down=False), people)
+                    fresh_seen += 1
+            if overlapped >= 3 and fresh_seen >= 3:
+                break
+    finally:
+        stop.set()
+        thread.join()
+    # Both cases were exercised: builds with writes landing on them, and fresh indexes checked.
+    assert overlapped >= 1 and fresh_seen >= 1, (overlapped, fresh_seen)
+    # Once the writes stop, a rebuilt index answers like the plain path for everyone sampled.
+    assert store.build_index() is store.fresh_index()
+    people = random.Random(1).sample(sorted(store.graph), 50)
+    _same_answers(gm.Matcher(store), gm.Matcher(store, push_down=False), people)
 
 
 def _hub_graph() -> nx.Graph:

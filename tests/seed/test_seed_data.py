@@ -13,7 +13,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from graphmatch.errors import GraphMatchError, InvalidInput
+import graphmatch as gm
+from graphmatch import GraphMatchError, InvalidInput
 from seed_data import Network, export, generate, load, summary, write_to_store
 from seed_data.metrics import local_clustering
 from seed_data.structure import canonical_keys, csr
@@ -311,8 +312,7 @@ def test_invalid_input_is_a_graphmatch_error() -> None:
 
 
 def test_write_to_store_fills_the_memory_store(small: Network) -> None:
-    memory = pytest.importorskip("graphmatch.stores.memory")
-    store = memory.MemoryStore()
+    store = gm.MemoryStore()
     write_to_store(small, store, batch_size=500, progress=False)
     assert store.counts() == (small.n_people, small.n_friendships)
     a, b = small.event.highlights[0]

@@ -1,8 +1,10 @@
-"""Finding the test Neo4j: shared by the Neo4j tests and the conformance ``store`` fixture.
+"""Finding the test Neo4j: the helpers behind the one ``neo4j_store_session`` fixture.
 
-The server is the one ``scripts/neo4j-local start`` runs (its URI is in ``.neo4j/uri``), or any
-server named by ``NEO4J_URI``. When none answers, tests skip with the reason, except under
-``CI=true``, where they fail: in CI the Neo4j tests must never be skipped silently.
+Tests do not open their own connection: they take ``neo4j_store_session`` (``tests/conftest.py``),
+which calls :func:`connect` once per run. The server is the one ``scripts/neo4j-local start``
+runs (its URI is in ``.neo4j/uri``), or any server named by ``NEO4J_URI``. When none answers,
+tests skip with the reason, except under ``CI=true``, where they fail: in CI the Neo4j tests
+must never be skipped silently.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from graphmatch.errors import StoreUnavailable
-from graphmatch.stores.neo4j.store import Neo4jStore
+from graphmatch import StoreUnavailable
+from graphmatch.stores.neo4j import Neo4jStore
 
 ROOT = Path(__file__).resolve().parents[2]
 URI_FILE = ROOT / ".neo4j" / "uri"
