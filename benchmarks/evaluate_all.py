@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -86,7 +87,14 @@ def markdown(data: dict[str, Any], k: int) -> str:
 def main() -> int:
     """Run every graph and print Markdown; write JSON if asked."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data-dir", default="/work/shared/data", type=Path)
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(
+            os.environ.get("GRAPHMATCH_DATA") or Path(__file__).parents[2] / "shared" / "data"
+        ),
+        help="folder of the shared graphs (default: $GRAPHMATCH_DATA, else ../shared/data)",
+    )
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--holdout", type=float, default=0.1)
