@@ -152,6 +152,7 @@ def main() -> int:
             neo.clear()
             neo.bulk_load(edges)
             suggest = {"limit": 10, "explain": 3, "max_degree": None, "score": "common_neighbors"}
+            suggest.update(aa_fix={}, quantum_inv=neo4j_store.rule.QUANTUM_INV)
             queries = {
                 "two-hop (first form)": (TWO_HOP_FIRST, {}),
                 "two-hop (store)": (neo4j_store._TWO_HOP_COUNTS, {"max_degree": None}),

@@ -9,17 +9,25 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from graphmatch.errors import InvalidInput, PersonNotFound
-from graphmatch.rule import DEFAULT_SCORE, WEIGHTED, check_score, pair_score, score_from_stats
+from graphmatch.rule import (
+    DEFAULT_SCORE,
+    QUANTUM,
+    WEIGHTED,
+    check_score,
+    order_key,
+    pair_score,
+    quantise,
+    score_from_stats,
+)
+
+# Re-exported: presence and older callers import the explanation order from here.
+from graphmatch.rule import explanation_order as explanation_order
 from graphmatch.stores.protocol import CountsMutual, GraphStore, RanksCandidates
 
 __all__ = ["MAX_EXPLAIN", "MAX_LIMIT", "Matcher", "Mutual", "Suggestion"]
 
 MAX_LIMIT = 1000
 MAX_EXPLAIN = 100
-#: Scores are compared after quantising to multiples of 1e-10 (``floor(s * 1e10 + 0.5)``),
-#: so the order in which a store happens to add up floating-point weights cannot reorder two
-#: equal scores. The compiled kernels quantise with the very same operations.
-QUANTUM_INV = 1e10
 
 _T = TypeVar("_T")
 
@@ -77,44 +85,44 @@ def _suggestions(rows: Iterable[tuple[str, float, int, list[str]]]) -> list[Sugg
     return out
 
 
-def order_key(person: str, score: float, count: int) -> tuple[int, int, str]:
-    """Return the sort key of the one ranking rule: score desc, mutual count desc, id asc."""
-    return (-math.floor(score * QUANTUM_INV + 0.5), -count, person)
-
-
-def explanation_order(mutual: Mapping[str, int]) -> list[str]:
-    """Order mutual friends by tie strength: fewest friends first, then id.
-
-    A mutual friend who knows few people is the stronger tie between two strangers (the same
-    reasoning that weighs Adamic-Adar by 1/ln degree), so they explain a match best.
-    """
-    return sorted(mutual, key=lambda w: (mutual[w], w))
-
-
 def _best(
     values: Mapping[str, float], counts: Mapping[str, int], limit: int
 ) -> list[tuple[str, float, int]]:
     """Return the ``limit`` best candidates by the ranking rule, as ``(id, score, count)``."""
     if not values:
         return []
-    # Find the bar with C-level selection over bare numbers; sort only who is clearly above
-    # it, and pick the rest from those tied with it (often thousands: everyone reached
-    # through one friend ties) by the tie rule alone. The margin is two rounding quanta.
-    margin = 2 / QUANTUM_INV
+    # Quantising is monotone, so the k-th best quantised score is that of the k-th best raw
+    # score, found by C-level selection over bare numbers. Only scores within a rounding
+    # margin of it can quantise to it; everyone farther above is strictly above the bar.
     bar = heapq.nlargest(limit, values.values())[-1]
-    above = sorted(
-        (order_key(v, s, counts[v]), float(s)) for v, s in values.items() if s > bar + margin
-    )
-    tied = [v for v, s in values.items() if bar - margin <= s <= bar + margin]
+    qbar = quantise(bar)
+    margin = 2 * QUANTUM + 8 * math.ulp(bar)
+    low, high = bar - margin, bar + margin
+    above: list[tuple[tuple[int, int, str], float]] = []
+    tied: list[str] = []
+    for v, s in [(v, s) for v, s in values.items() if s >= low]:
+        if s == bar:
+            tied.append(v)  # the common case: thousands reached through one friend tie
+            continue
+        q = quantise(s) if s <= high else qbar + 1
+        if q > qbar:
+            above.append((order_key(v, s, counts[v]), float(s)))
+        elif q == qbar:
+            tied.append(v)
+    above.sort()
+    # Fewer than limit are strictly above (they all beat the k-th best raw score); the rest
+    # come from the tied, by the rest of the key: count desc, id asc.
     need = limit - len(above)
-    if (
-        len(tied) > need
-        and len({counts[v] for v in tied}) == 1
-        and len({values[v] for v in tied}) == 1
-    ):
-        tied = heapq.nsmallest(need, tied)
-    pool = above + sorted((order_key(v, values[v], counts[v]), float(values[v])) for v in tied)
-    return [(key[2], value, -key[1]) for key, value in pool[:limit]]
+    if len(tied) > need:
+        if len({counts[v] for v in tied}) == 1:
+            tied = heapq.nsmallest(need, tied)
+        else:
+            tied = [v for _, v in heapq.nsmallest(need, [(-counts[v], v) for v in tied])]
+    else:
+        tied.sort(key=lambda v: (-counts[v], v))
+    out = [(key[2], value, -key[1]) for key, value in above]
+    out += [(v, float(values[v]), counts[v]) for v in tied]
+    return out
 
 
 def _check_int(name: str, value: object, low: int, high: int) -> int:
@@ -459,6 +467,7 @@ class Matcher:
         du = degs[person_id]
         keyed = []
         for v in wanted:
+            # pair_score adds the weights in the canonical order: the bits of every other path.
             value = pair_score(score, common[v], du, degs[v])
             keyed.append((order_key(v, value, len(common[v])), value))
         keyed.sort()

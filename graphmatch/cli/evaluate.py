@@ -69,7 +69,6 @@ def register(subparsers: Any) -> None:
     >>> args.k, args.scores
     (5, ['jaccard'])
     """
-    from graphmatch.rankers import RANKERS
     from graphmatch.rule import SCORES
 
     p = subparsers.add_parser(
@@ -89,7 +88,7 @@ def register(subparsers: Any) -> None:
         "--scores",
         type=_scores,
         default=None,
-        help=f"comma-separated (default: all of {','.join((*SCORES, *RANKERS))})",
+        help=f"comma-separated (default: all of {','.join(SCORES)})",
     )
     p.add_argument("--min-degree", type=int, default=2, help="fewer friends: none hidden")
     p.add_argument("--sample", type=int, help="evaluate a seeded sample of this many people")

@@ -12,9 +12,7 @@ The protocol (what :func:`evaluate` does, step by step):
    of all friendships ends up hidden (the report gives the exact figure).
 2. **Ranking.** The remaining ("training") graph is wrapped in a :class:`~graphmatch.MemoryStore`
    and every score ranks introductions with :meth:`graphmatch.Matcher.suggest` (``limit=k``),
-   exactly as the service would. Scores that are not (yet) registered with the matcher, such as
-   the rankers of :mod:`graphmatch.rankers`, are ranked from the same two-hop statistics with
-   the matcher's own order rule (:func:`graphmatch.matcher.order_key`).
+   exactly as the service would, so by the one rule of :mod:`graphmatch.rule`.
 3. **Per-person metrics.** For every person with at least one hidden friendship (or a seeded
    sample of ``sample_people`` of them), the hidden friends are the relevant items:
    precision@k, recall@k, MAP@k, NDCG@k and hit-rate@k, averaged over people with a 95%
@@ -22,13 +20,14 @@ The protocol (what :func:`evaluate` does, step by step):
 4. **Global pair metrics.** ROC-AUC and PR-AUC (average precision) over the hidden pairs
    (positives, at most ``max_pairs``) against as many pairs drawn uniformly at random among
    non-friends of the full graph (negatives), each scored by the single-pair value of the score
-   on the training graph. Balanced classes, so PR-AUC has a 0.5 chance level.
+   on the training graph (:func:`graphmatch.rule.pair_score`: the bits the ranking paths give).
+   Balanced classes, so PR-AUC has a 0.5 chance level.
 5. **Baseline.** ``random``: k introductions drawn uniformly (seeded) from the same candidates
    the scores see (people at distance exactly two in the training graph); for the pair metrics
    it scores each pair with a uniform random number.
 
-All metric functions are small, public and written here with no scikit-learn, so that
-scikit-learn can serve as an independent oracle in the tests.
+The metrics live in :mod:`graphmatch.evaluation.metrics`, the confidence intervals in
+:mod:`graphmatch.evaluation.stats`, the hold-out in :mod:`graphmatch.evaluation.split`.
 
 Examples
 --------
@@ -43,12 +42,11 @@ True
 
 from __future__ import annotations
 
-import heapq
 import math
 import random
 import sys
 import time
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -58,493 +56,25 @@ import numpy as np
 import numpy.typing as npt
 
 from graphmatch.errors import InvalidInput
-from graphmatch.matcher import Matcher, order_key
-from graphmatch.rankers import RANKERS, ranker_from_stats
-from graphmatch.rule import SCORES, score_from_stats
+from graphmatch.evaluation.metrics import (
+    _PERSON_METRICS,
+    _check_k,
+    average_precision,
+    roc_auc,
+)
+
+# Re-exported: benchmarks and older callers import METRICS from here.
+from graphmatch.evaluation.metrics import METRICS as METRICS
+from graphmatch.evaluation.split import _string_graph, holdout_split
+from graphmatch.evaluation.stats import Interval, mean_interval
+from graphmatch.matcher import Matcher
+from graphmatch.rule import SCORES, pair_score
 from graphmatch.stores.memory import MemoryStore
 
-__all__ = [
-    "METRICS",
-    "RANDOM",
-    "EvaluationResult",
-    "HoldOut",
-    "Interval",
-    "ScoreResult",
-    "average_precision",
-    "average_precision_at_k",
-    "evaluate",
-    "hit_rate_at_k",
-    "holdout_split",
-    "mean_interval",
-    "ndcg_at_k",
-    "precision_at_k",
-    "recall_at_k",
-    "roc_auc",
-]
+__all__ = ["METRICS", "RANDOM", "EvaluationResult", "ScoreResult", "evaluate"]
 
 #: The name of the random-candidate baseline in results.
 RANDOM: Final = "random"
-#: Per-person metrics, in table order.
-METRICS: Final = ("precision", "recall", "map", "ndcg", "hit_rate")
-#: Scores closer than this may tie once the matcher rounds them (to 10 decimals in order_key),
-#: so candidates this close below the k-th value still go through the full order rule.
-_TIE_MARGIN: Final = 2e-10
-#: Two-sided 95% normal quantile.
-Z95: Final = 1.959963984540054
-
-ArrayLike = Sequence[float] | npt.NDArray[np.float64]
-
-
-# -- per-person ranking metrics --------------------------------------------------------------
-def _check_k(k: int) -> int:
-    """Return k if it is a positive integer, else raise InvalidInput."""
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise InvalidInput(f"k must be a positive integer, got {k!r}")
-    return k
-
-
-def precision_at_k(ranked: Sequence[str], relevant: Collection[str], k: int) -> float:
-    """Return the share of the first k ranked items that are relevant.
-
-    The denominator is always k, so a list shorter than k is penalised for its empty slots
-    (the person saw fewer good introductions than they had room for).
-
-    Parameters
-    ----------
-    ranked : sequence of str
-        Items best first; only the first k count.
-    relevant : collection of str
-        The items that should have been found.
-    k : int
-        The cut-off, >= 1.
-
-    Returns
-    -------
-    float
-        In [0, 1].
-
-    Raises
-    ------
-    InvalidInput
-        If k is not a positive integer.
-
-    Examples
-    --------
-    >>> precision_at_k(["a", "b", "c"], {"a", "c", "z"}, 2)
-    0.5
-    """
-    k = _check_k(k)
-    return sum(1 for item in ranked[:k] if item in relevant) / k
-
-
-def recall_at_k(ranked: Sequence[str], relevant: Collection[str], k: int) -> float:
-    """Return the share of the relevant items found in the first k ranked.
-
-    Parameters
-    ----------
-    ranked : sequence of str
-        Items best first.
-    relevant : collection of str
-        The items that should have been found; an empty collection gives 0.
-    k : int
-        The cut-off, >= 1.
-
-    Returns
-    -------
-    float
-        In [0, 1].
-
-    Raises
-    ------
-    InvalidInput
-        If k is not a positive integer.
-
-    Examples
-    --------
-    >>> recall_at_k(["a", "b", "c"], {"a", "c", "z", "y"}, 3)
-    0.5
-    """
-    k = _check_k(k)
-    if not relevant:
-        return 0.0
-    return sum(1 for item in ranked[:k] if item in relevant) / len(relevant)
-
-
-def average_precision_at_k(ranked: Sequence[str], relevant: Collection[str], k: int) -> float:
-    """Return AP@k: the mean of precision@i at each relevant rank i <= k.
-
-    Normalised by ``min(k, len(relevant))``, so a perfect list scores 1 even when there are
-    more relevant items than slots. The mean of this over people is MAP@k.
-
-    Parameters
-    ----------
-    ranked : sequence of str
-        Items best first.
-    relevant : collection of str
-        The items that should have been found; an empty collection gives 0.
-    k : int
-        The cut-off, >= 1.
-
-    Returns
-    -------
-    float
-        In [0, 1].
-
-    Raises
-    ------
-    InvalidInput
-        If k is not a positive integer.
-
-    Examples
-    --------
-    Hits at ranks 1 and 3 of 3, with two relevant items: (1/1 + 2/3) / 2.
-
-    >>> round(average_precision_at_k(["a", "x", "b"], {"a", "b"}, 3), 4)
-    0.8333
-    """
-    k = _check_k(k)
-    if not relevant:
-        return 0.0
-    hits = 0
-    total = 0.0
-    for i, item in enumerate(ranked[:k], start=1):
-        if item in relevant:
-            hits += 1
-            total += hits / i
-    return total / min(k, len(relevant))
-
-
-def ndcg_at_k(ranked: Sequence[str], relevant: Collection[str], k: int) -> float:
-    """Return NDCG@k with binary relevance: DCG of the list over DCG of a perfect list.
-
-    DCG@k = Σ_{i<=k, item i relevant} 1 / log2(i + 1).
-
-    Parameters
-    ----------
-    ranked : sequence of str
-        Items best first.
-    relevant : collection of str
-        The items that should have been found; an empty collection gives 0.
-    k : int
-        The cut-off, >= 1.
-
-    Returns
-    -------
-    float
-        In [0, 1].
-
-    Raises
-    ------
-    InvalidInput
-        If k is not a positive integer.
-
-    Examples
-    --------
-    One of one relevant items, found at rank 2: 1/log2(3).
-
-    >>> round(ndcg_at_k(["x", "a"], {"a"}, 2), 4)
-    0.6309
-    """
-    k = _check_k(k)
-    if not relevant:
-        return 0.0
-    dcg = sum(1.0 / math.log2(i + 1) for i, it in enumerate(ranked[:k], 1) if it in relevant)
-    ideal = sum(1.0 / math.log2(i + 1) for i in range(1, min(k, len(relevant)) + 1))
-    return dcg / ideal
-
-
-def hit_rate_at_k(ranked: Sequence[str], relevant: Collection[str], k: int) -> float:
-    """Return 1.0 if any of the first k ranked items is relevant, else 0.0.
-
-    Parameters
-    ----------
-    ranked : sequence of str
-        Items best first.
-    relevant : collection of str
-        The items that should have been found.
-    k : int
-        The cut-off, >= 1.
-
-    Returns
-    -------
-    float
-        0.0 or 1.0.
-
-    Raises
-    ------
-    InvalidInput
-        If k is not a positive integer.
-
-    Examples
-    --------
-    >>> hit_rate_at_k(["x", "y", "a"], {"a"}, 2), hit_rate_at_k(["x", "y", "a"], {"a"}, 3)
-    (0.0, 1.0)
-    """
-    k = _check_k(k)
-    return 1.0 if any(item in relevant for item in ranked[:k]) else 0.0
-
-
-_PERSON_METRICS: Final[dict[str, Callable[[Sequence[str], Collection[str], int], float]]] = {
-    "precision": precision_at_k,
-    "recall": recall_at_k,
-    "map": average_precision_at_k,
-    "ndcg": ndcg_at_k,
-    "hit_rate": hit_rate_at_k,
-}
-
-
-# -- global pair metrics ---------------------------------------------------------------------
-def _labels_scores(
-    y_true: ArrayLike, y_score: ArrayLike
-) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64]]:
-    """Validate and convert binary labels and scores to arrays."""
-    y = np.asarray(y_true, dtype=np.float64)
-    s = np.asarray(y_score, dtype=np.float64)
-    if y.ndim != 1 or y.shape != s.shape:
-        raise InvalidInput("labels and scores must be 1-d and of the same length")
-    if not np.isin(y, (0.0, 1.0)).all():
-        raise InvalidInput("labels must be 0 or 1")
-    if not np.isfinite(s).all():
-        raise InvalidInput("scores must be finite")
-    pos = y == 1.0
-    if pos.all() or not pos.any():
-        raise InvalidInput("need at least one positive and one negative label")
-    return pos, s
-
-
-def roc_auc(y_true: ArrayLike, y_score: ArrayLike) -> float:
-    """Return the area under the ROC curve: P(score of a positive > score of a negative).
-
-    Ties count one half (the Mann-Whitney U statistic with mid-ranks), which is what the
-    trapezoidal ROC area gives.
-
-    Parameters
-    ----------
-    y_true : array-like of {0, 1}
-        Labels.
-    y_score : array-like of float
-        Scores, higher meaning more likely positive.
-
-    Returns
-    -------
-    float
-        In [0, 1]; 0.5 is chance.
-
-    Raises
-    ------
-    InvalidInput
-        If the shapes differ, a label is not 0/1, a score is not finite, or one class is empty.
-
-    Examples
-    --------
-    Pairs (pos, neg): (0.8, 0.4) win, (0.8, 0.8) tie, (0.3, 0.4) lose, (0.3, 0.8) lose.
-
-    >>> roc_auc([1, 0, 1, 0], [0.8, 0.4, 0.3, 0.8])
-    0.375
-    """
-    pos, s = _labels_scores(y_true, y_score)
-    n_pos = int(pos.sum())
-    n_neg = len(s) - n_pos
-    # Mid-ranks: sort once, then give every run of tied scores the mean of its ranks.
-    order = np.argsort(s, kind="mergesort")
-    sorted_s = s[order]
-    starts = np.flatnonzero(np.r_[True, sorted_s[1:] != sorted_s[:-1]])
-    ends = np.r_[starts[1:], len(s)]
-    mid = (starts + ends + 1) / 2.0  # 1-based mean rank of each tie run
-    ranks = np.empty(len(s))
-    ranks[order] = np.repeat(mid, ends - starts)
-    u_stat = ranks[pos].sum() - n_pos * (n_pos + 1) / 2.0
-    return float(u_stat / (n_pos * n_neg))
-
-
-def average_precision(y_true: ArrayLike, y_score: ArrayLike) -> float:
-    """Return the average precision (area under the precision-recall curve, step rule).
-
-    AP = Σ_n (R_n - R_{n-1}) P_n over the distinct score thresholds, highest first; tied
-    scores form one threshold, as in scikit-learn's ``average_precision_score``.
-
-    Parameters
-    ----------
-    y_true : array-like of {0, 1}
-        Labels.
-    y_score : array-like of float
-        Scores, higher meaning more likely positive.
-
-    Returns
-    -------
-    float
-        In [0, 1]; the share of positives is chance.
-
-    Raises
-    ------
-    InvalidInput
-        If the shapes differ, a label is not 0/1, a score is not finite, or one class is empty.
-
-    Examples
-    --------
-    Thresholds 0.9 (1 of 1 right), 0.5 (1 of 2), 0.4 (2 of 3): 0.5 * 1 + 0.5 * 2/3.
-
-    >>> round(average_precision([1, 0, 1], [0.9, 0.5, 0.4]), 4)
-    0.8333
-    """
-    pos, s = _labels_scores(y_true, y_score)
-    order = np.argsort(-s, kind="mergesort")
-    s_sorted = s[order]
-    tp = np.cumsum(pos[order])
-    # Keep the last index of each run of tied scores: one threshold per distinct score.
-    last = np.flatnonzero(np.r_[s_sorted[1:] != s_sorted[:-1], True])
-    tp_at = tp[last].astype(np.float64)
-    precision = tp_at / (last + 1)
-    recall = tp_at / tp[-1]
-    gain = np.diff(np.r_[0.0, recall])
-    return float((gain * precision).sum())
-
-
-# -- confidence intervals --------------------------------------------------------------------
-@dataclass(frozen=True)
-class Interval:
-    """A mean over people with its 95% confidence interval ``[low, high]``."""
-
-    mean: float
-    low: float
-    high: float
-    n: int
-
-    def as_dict(self) -> dict[str, float | int]:
-        """Return the interval as JSON-ready data."""
-        return {"mean": self.mean, "low": self.low, "high": self.high, "n": self.n}
-
-    def __str__(self) -> str:
-        return f"{self.mean:.4f} ±{(self.high - self.low) / 2:.4f}"
-
-
-def mean_interval(values: ArrayLike) -> Interval:
-    """Return the mean of values with a 95% normal-approximation confidence interval.
-
-    The half-width is 1.96 standard errors (sample standard deviation over √n); with one value
-    the interval is the point itself.
-
-    Parameters
-    ----------
-    values : array-like of float
-        One value per person (or per-person differences, for a paired comparison).
-
-    Returns
-    -------
-    Interval
-
-    Raises
-    ------
-    InvalidInput
-        If values is empty.
-
-    Examples
-    --------
-    >>> iv = mean_interval([0.0, 1.0, 0.0, 1.0])
-    >>> iv.mean, round(iv.high - iv.mean, 4)
-    (0.5, 0.5658)
-    """
-    x = np.asarray(values, dtype=np.float64)
-    if x.size == 0:
-        raise InvalidInput("a confidence interval needs at least one value")
-    mean = float(x.mean())
-    half = Z95 * float(x.std(ddof=1)) / math.sqrt(x.size) if x.size > 1 else 0.0
-    return Interval(mean, mean - half, mean + half, int(x.size))
-
-
-# -- hold-out --------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class HoldOut:
-    """A split of a graph: the training graph and each person's hidden friends."""
-
-    train: nx.Graph
-    hidden: dict[str, frozenset[str]]
-    hidden_pairs: list[tuple[str, str]]
-
-
-def _string_graph(graph: nx.Graph | MemoryStore) -> nx.Graph:
-    """Return an undirected simple graph with string ids (the caller's graph is not changed)."""
-    g = graph.graph if isinstance(graph, MemoryStore) else graph
-    if not isinstance(g, nx.Graph) or g.is_directed() or g.is_multigraph():
-        raise InvalidInput("evaluate needs an undirected simple nx.Graph or a MemoryStore")
-    if any(not isinstance(n, str) for n in g):
-        g = nx.relabel_nodes(g, str)
-    if nx.number_of_selfloops(g):
-        g = g.copy()
-        g.remove_edges_from(list(nx.selfloop_edges(g)))
-    return g
-
-
-def holdout_split(
-    graph: nx.Graph, holdout: float = 0.1, *, seed: int = 0, min_degree: int = 2
-) -> HoldOut:
-    """Hide a seeded share of each person's friendships, never isolating anyone.
-
-    See the module docstring for the rule. The input graph is not modified.
-
-    Parameters
-    ----------
-    graph : networkx.Graph
-        Undirected, simple, string ids.
-    holdout : float, default 0.1
-        The share of each person's friendships to hide, in (0, 1).
-    seed : int, default 0
-        Seeds the quota rounding and the order in which friendships are considered.
-    min_degree : int, default 2
-        People with fewer friends than this lose none.
-
-    Returns
-    -------
-    HoldOut
-        ``train`` (a copy without the hidden friendships), ``hidden`` (person -> hidden
-        friends, only people who lost some) and ``hidden_pairs``.
-
-    Raises
-    ------
-    InvalidInput
-        If holdout is not in (0, 1) or min_degree < 2.
-
-    Examples
-    --------
-    >>> import networkx as nx
-    >>> G = nx.relabel_nodes(nx.complete_graph(6), str)
-    >>> split = holdout_split(G, 0.4, seed=3)
-    >>> split.train.number_of_edges() + len(split.hidden_pairs) == G.number_of_edges()
-    True
-    >>> min(d for _, d in split.train.degree()) >= 1
-    True
-    """
-    if not isinstance(holdout, int | float) or not 0.0 < holdout < 1.0:
-        raise InvalidInput(f"holdout must be a fraction in (0, 1), got {holdout!r}")
-    if isinstance(min_degree, bool) or not isinstance(min_degree, int) or min_degree < 2:
-        raise InvalidInput(f"min_degree must be an integer >= 2, got {min_degree!r}")
-    rng = random.Random(seed)
-    quota: dict[str, int] = {}
-    for person in sorted(graph):
-        d = graph.degree(person)
-        if d < min_degree:
-            quota[person] = 0
-            continue
-        # Random rounding keeps the expected quota at exactly holdout * d, so low-degree people
-        # are not over-sampled (always rounding up) or never sampled (always rounding down).
-        share = holdout * d
-        whole = math.floor(share)
-        quota[person] = min(whole + (rng.random() < share - whole), d - 1)
-    pairs = sorted((a, b) if a < b else (b, a) for a, b in graph.edges())
-    rng.shuffle(pairs)
-    hidden_pairs: list[tuple[str, str]] = []
-    for a, b in pairs:
-        if quota[a] > 0 and quota[b] > 0:
-            quota[a] -= 1
-            quota[b] -= 1
-            hidden_pairs.append((a, b))
-    train = graph.copy()
-    train.remove_edges_from(hidden_pairs)
-    hidden: dict[str, set[str]] = {}
-    for a, b in hidden_pairs:
-        hidden.setdefault(a, set()).add(b)
-        hidden.setdefault(b, set()).add(a)
-    return HoldOut(train, {p: frozenset(s) for p, s in hidden.items()}, hidden_pairs)
 
 
 # -- results ---------------------------------------------------------------------------------
@@ -690,41 +220,17 @@ class EvaluationResult:
 # -- ranking ---------------------------------------------------------------------------------
 def _check_scores(scores: Iterable[str] | None) -> list[str]:
     """Return the score names to evaluate, in order, validated, with the baseline last."""
-    names = list(SCORES) + [r for r in RANKERS if r not in SCORES] if scores is None else []
+    names = list(SCORES)
     if scores is not None:
         if isinstance(scores, str):
             raise InvalidInput("scores must be a list of names, not one string")
         names = list(dict.fromkeys(scores))
-    known = (*SCORES, *RANKERS, RANDOM)
+    known = (*SCORES, RANDOM)
     for name in names:
         if name not in known:
             raise InvalidInput(f"unknown score {name!r}; choose from {', '.join(known)}")
     names = [n for n in names if n != RANDOM]
     return [*names, RANDOM]
-
-
-def _rank_stats(store: MemoryStore, person: str, score: str, k: int) -> list[str]:
-    """Rank person's distance-2 candidates for a score the matcher does not know yet.
-
-    Same candidates and the same order rule as :meth:`graphmatch.Matcher.suggest`
-    (score desc, mutual count desc, id asc) over the store's two-hop statistics.
-    """
-    stats = store.two_hop_weights(person)
-    stats.pop(person, None)
-    for friend in store.friends(person):
-        stats.pop(friend, None)
-    if not stats:
-        return []
-    du = store.degree(person)
-    degs = store.degrees(stats)
-    values = {
-        v: ranker_from_stats(score, c, aa, ra, du, degs[v]) for v, (c, aa, ra) in stats.items()
-    }
-    # Select the bar with C-level nlargest over bare floats, then apply the full order rule
-    # only to candidates at or above it (within two rounding quanta, as the matcher does).
-    bar = heapq.nlargest(k, values.values())[-1] - _TIE_MARGIN
-    keyed = sorted(order_key(v, s, stats[v][0]) for v, s in values.items() if s >= bar)
-    return [key[2] for key in keyed[:k]]
 
 
 def _pair_value(train: nx.Graph, score: str, a: str, b: str, rng: random.Random) -> float:
@@ -734,12 +240,8 @@ def _pair_value(train: nx.Graph, score: str, a: str, b: str, rng: random.Random)
     adj = train._adj
     na, nb = adj[a], adj[b]
     small, big = (na, nb) if len(na) <= len(nb) else (nb, na)
-    common = [w for w in small if w in big]
-    aa = sum((1.0 / math.log(len(adj[w])) for w in common), 0.0)  # mutual friends have d >= 2
-    ra = sum((1.0 / len(adj[w]) for w in common), 0.0)
-    if score in SCORES:
-        return score_from_stats(score, len(common), aa, ra, len(na), len(nb))
-    return ranker_from_stats(score, len(common), aa, ra, len(na), len(nb))
+    common = {w: len(adj[w]) for w in small if w in big}
+    return pair_score(score, common, len(na), len(nb))
 
 
 def _negative_pairs(graph: nx.Graph, n: int, rng: random.Random) -> list[tuple[str, str]]:
@@ -766,7 +268,7 @@ def _negative_pairs(graph: nx.Graph, n: int, rng: random.Random) -> list[tuple[s
 def _progress(total: int, desc: str, enabled: bool) -> Any:
     """Return a tqdm bar on stderr, or a no-op stand-in when progress is off."""
     if enabled:
-        from tqdm import tqdm
+        from graphmatch._progress import tqdm  # no bar without tqdm (an optional extra)
 
         return tqdm(total=total, desc=desc, unit="person", file=sys.stderr, leave=False)
     return _NoBar()
@@ -808,9 +310,8 @@ def evaluate(
     seed : int, default 0
         Seeds the hold-out, the people sample, the negative pairs and the random baseline.
     scores : iterable of str, optional
-        Scores to compare: names from :data:`graphmatch.SCORES` and
-        :data:`graphmatch.rankers.RANKERS`. Default: all of them. The ``random`` baseline is
-        always added last.
+        Scores to compare: names from :data:`graphmatch.SCORES`. Default: all of them. The
+        ``random`` baseline is always added last.
     min_degree : int, default 2
         People with fewer friends lose none (and so are not evaluated).
     sample_people : int, optional
@@ -881,16 +382,14 @@ def evaluate(
         for person in people:
             for name in names:
                 t0 = time.perf_counter()
-                if name in SCORES:
-                    found = [s.person for s in matcher.suggest(person, limit=k, score=name)]
-                elif name == RANDOM:
+                if name == RANDOM:
                     pool = store.two_hop_counts(person)
                     pool.pop(person, None)
                     for friend in store.friends(person):
                         pool.pop(friend, None)
                     found = base_rng.sample(sorted(pool), min(k, len(pool)))
                 else:
-                    found = _rank_stats(store, person, name, k)
+                    found = [s.person for s in matcher.suggest(person, limit=k, score=name)]
                 seconds[name] += time.perf_counter() - t0
                 ranked[name].append(found)
             bar.update(1)

@@ -4,8 +4,13 @@
 per thread, each with its own scratch row, people dealt round-robin so hubs spread evenly.
 
 Every kernel takes the CSR arrays of :class:`graphmatch.index.csr.CSRIndex` (rows in sorted-id
-order, each row sorted) and ranks with the one rule of :mod:`graphmatch.matcher`: quantised
-score descending, mutual count descending, position (= id order) ascending.
+order, each row sorted) and ranks with the one rule of :mod:`graphmatch.rule`: quantised
+score descending, mutual count descending, position (= id order) ascending. The quantum and
+the weight functions are imported from there (numba freezes them into the compiled code; its
+on-disk cache does not notice an edit to rule.py, so clear ``__pycache__`` after one; the
+agreement tests in ``tests/oracles/test_order_rule.py`` fail on a stale kernel). Weighted sums
+are added in the rule's canonical order: u's friends are walked in ascending (degree,
+position) order.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from graphmatch import rule
+
 CN, JACCARD, AA, RA, CN_RA = 0, 1, 2, 3, 4
 #: Score codes, by score name.
 SCORE_CODES = {
@@ -29,8 +36,8 @@ SCORE_CODES = {
     "resource_allocation": RA,
     "cn_ra": CN_RA,
 }
-#: Scores are quantised to 1e-10 before ranking, exactly as ``matcher.order_key`` does.
-QUANTUM_INV = 1e10
+#: Scores are quantised before ranking exactly as :func:`graphmatch.rule.quantise` does.
+QUANTUM_INV = rule.QUANTUM_INV
 #: Held around every ``parallel=True`` kernel call: numba's default (workqueue) threading
 #: layer aborts the process if two Python threads enter parallel code at once.
 PARALLEL = threading.Lock()
@@ -153,13 +160,18 @@ def _select(
     return size
 
 
+#: The rule's per-friend weights, compiled (scalar calls: numba inlines them).
+_aa_weight = njit(cache=True, nogil=True)(rule.aa_weight)
+_ra_weight = njit(cache=True, nogil=True)(rule.ra_weight)
+
+
 @njit(cache=True, nogil=True)
 def _weight(code: int, d: int) -> float:
     """Return what one mutual friend of d friends adds to a weighted score."""
     if code == AA:
-        return 1.0 / math.log(d)
+        return _aa_weight(d)
     if code in (RA, CN_RA):
-        return 1.0 / d
+        return _ra_weight(d)
     return 0.0
 
 
@@ -180,7 +192,7 @@ def _heap_hashed(
     banned: np.ndarray,
     extra: np.ndarray,
     u: int,
-    cap: int,
+    walk: np.ndarray,
     code: int,
     slots: int,
     hq: np.ndarray,
@@ -188,7 +200,10 @@ def _heap_hashed(
     hv: np.ndarray,
     hs: np.ndarray,
 ) -> int:
-    """Count u's distance-2 people in a cache-sized hash table and fill the heap; its size."""
+    """Count u's distance-2 people in a cache-sized hash table and fill the heap; its size.
+
+    walk holds u's countable friends (degree within [2, cap]) in canonical order.
+    """
     mask = slots - 1
     shift = 32
     while (1 << (32 - shift)) < slots:
@@ -212,14 +227,12 @@ def _heap_hashed(
         while keys[i] != v and keys[i] != -1:
             i = (i + 1) & mask
         keys[i], cnt[i] = v, -1
-    for j in range(start, stop):
-        if j + 2 < stop:  # the row after next: its start is in cache from the sizing pass
-            _prefetch(indices, indptr[indices[j + 2]])
-        w = indices[j]
-        dw = indptr[w + 1] - indptr[w]
-        if dw < 2 or dw > cap:
-            continue
-        wt = _weight(code, dw)
+    m = walk.shape[0]
+    for t in range(m):
+        if t + 2 < m:  # the row after next: its start is in cache from the sizing pass
+            _prefetch(indices, indptr[walk[t + 2]])
+        w = walk[t]
+        wt = _weight(code, indptr[w + 1] - indptr[w])
         for jj in range(indptr[w], indptr[w + 1]):
             v = indices[jj]
             # Linear probing, inline: a numba call with array arguments costs reference
@@ -245,7 +258,7 @@ def _heap_dense(
     banned: np.ndarray,
     extra: np.ndarray,
     u: int,
-    cap: int,
+    walk: np.ndarray,
     code: int,
     cnt: np.ndarray,
     wsum: np.ndarray,
@@ -257,8 +270,9 @@ def _heap_dense(
 ) -> int:
     """Count u's distance-2 people in graph-sized scratch rows and fill the heap; its size.
 
-    cnt, wsum and touched are zeroed scratch arrays of the graph's size; they are handed back
-    zeroed, so one set serves every call on a thread.
+    walk holds u's countable friends in canonical order. cnt, wsum and touched are zeroed
+    scratch arrays of the graph's size; they are handed back zeroed, so one set serves every
+    call on a thread.
     """
     start, stop = indptr[u], indptr[u + 1]
     cnt[u] = -1
@@ -267,14 +281,12 @@ def _heap_dense(
     for x in extra:
         cnt[x] = -1
     nt = 0
-    for j in range(start, stop):
-        if j + 2 < stop:  # the row after next: its start is in cache from the sizing pass
-            _prefetch(indices, indptr[indices[j + 2]])
-        w = indices[j]
-        dw = indptr[w + 1] - indptr[w]
-        if dw < 2 or dw > cap:
-            continue
-        wt = _weight(code, dw)
+    m = walk.shape[0]
+    for t in range(m):
+        if t + 2 < m:  # the row after next: its start is in cache from the sizing pass
+            _prefetch(indices, indptr[walk[t + 2]])
+        w = walk[t]
+        wt = _weight(code, indptr[w + 1] - indptr[w])
         for jj in range(indptr[w], indptr[w + 1]):
             v = indices[jj]
             c = cnt[v]
@@ -301,30 +313,19 @@ def _heap_dense(
 
 @njit(cache=True, nogil=True)
 def _explain(
-    indptr: np.ndarray, indices: np.ndarray, hidden: np.ndarray, u: int, cap: int, rows: np.ndarray
+    indptr: np.ndarray, indices: np.ndarray, hidden: np.ndarray, walk: np.ndarray, rows: np.ndarray
 ) -> None:
     """Fill rows[i, 2:] with the first shown mutual friends of u and the person rows[i, 0].
 
-    rows[i] holds (position, mutual count, -1 pads). Mutual friends come fewest-friends
-    first, then by position (id order): the matcher's explanation order. u's friends are
-    walked once in that order and each found person is looked up in their rows, which the
-    count pass has just brought into cache.
+    rows[i] holds (position, mutual count, -1 pads). walk is u's countable friends in
+    canonical order, fewest friends first, then by position (id order): the rule's
+    explanation order too. Each found person is looked up in their rows, which the count
+    pass has just brought into cache.
     """
     n = rows.shape[1] - 2
     if n == 0 or rows.shape[0] == 0:
         return
-    start, stop = indptr[u], indptr[u + 1]
-    # (degree, position) packed in one int64 sorts friends by degree, then id.
-    base = indptr.shape[0] + 1
-    order = np.empty(stop - start, np.int64)
-    m = 0
-    for j in range(start, stop):
-        w = indices[j]
-        dw = indptr[w + 1] - indptr[w]
-        if 2 <= dw <= cap:
-            order[m] = dw * base + w
-            m += 1
-    order = np.sort(order[:m])
+    m = walk.shape[0]
     for i in range(rows.shape[0]):
         v = rows[i, 0]
         left = rows[i, 1]  # mutual friends still to meet: stop once all are seen
@@ -332,7 +333,7 @@ def _explain(
         for t in range(m):
             if left == 0 or named == n:
                 break
-            w = order[t] % base
+            w = walk[t]
             # Binary search of v in w's sorted row (inline: see _select on call costs).
             lo, hi = indptr[w], indptr[w + 1]
             end = hi
@@ -414,21 +415,34 @@ def suggest(
     hv = np.empty(k, np.int64)
     hs = np.empty(k, np.float64)
     start, stop = indptr[u], indptr[u + 1]
-    # Size the table from the edges the count pass will walk; keep it at most half full.
+    # The countable friends (degree in [2, cap]) packed as degree * base + position: sorted,
+    # that is the rule's canonical order, in which both count passes add the weights and
+    # _explain names friends. The same pass sizes the hash table from the edges to walk.
+    base = indptr.shape[0] + 1
+    walk = np.empty(stop - start, np.int64)
+    m = 0
     need = 1 + (stop - start) + extra.shape[0]
     for j in range(start, stop):
         w = indices[j]
         dw = indptr[w + 1] - indptr[w]
         if 2 <= dw <= cap:
+            walk[m] = dw * base + w
+            m += 1
             need += dw
+    walk = walk[:m]
+    # Counts are integers, so only weighted sums and explanations need the order.
+    if code in (AA, RA, CN_RA) or n_explain > 0:
+        walk.sort()
+    for t in range(m):  # in place: one allocation less per call
+        walk[t] %= base
     slots = 64
-    while slots < 2 * need:
+    while slots < 2 * need:  # keep the table at most half full
         slots *= 2
     if slots <= HASH_SLOTS_MAX:
-        size = _heap_hashed(indptr, indices, banned, extra, u, cap, code, slots, hq, hc, hv, hs)
+        size = _heap_hashed(indptr, indices, banned, extra, u, walk, code, slots, hq, hc, hv, hs)
     else:
         size = _heap_dense(
-            indptr, indices, banned, extra, u, cap, code, cnt, wsum, touched, hq, hc, hv, hs
+            indptr, indices, banned, extra, u, walk, code, cnt, wsum, touched, hq, hc, hv, hs
         )
     # Best first: insertion sort of the (small) heap.
     order = np.arange(size)
@@ -443,7 +457,7 @@ def suggest(
     rows = np.full((size, 2 + n_explain), -1, np.int64)
     rows[:, 0] = hv[order]
     rows[:, 1] = hc[order]
-    _explain(indptr, indices, hidden, u, cap, rows)
+    _explain(indptr, indices, hidden, walk, rows)
     return rows, hs[order]
 
 

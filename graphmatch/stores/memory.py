@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Set
@@ -472,20 +471,27 @@ class MemoryStore:
     def two_hop_weights(
         self, person_id: str, max_degree: int | None = None
     ) -> dict[str, PairStats]:
-        """Count friends in common and sum their Adamic-Adar and resource-allocation weights."""
+        """Count friends in common and sum their Adamic-Adar and resource-allocation weights.
+
+        Friends are walked in ascending (degree, id) order, so each sum is added in the
+        canonical order of :func:`graphmatch.rule.weighted_sum`: the bits of every other path.
+        """
+        # Imported here, not at the top: this method is the only user.
+        from graphmatch.rule import aa_weight, ra_weight
+
         adj = self._adj
         with self._lock:
             count: dict[str, int] = {}
             aa: dict[str, float] = {}
             ra: dict[str, float] = {}
-            for w in self._require(person_id):
-                nbrs = adj[w]
-                d = len(nbrs)
-                if d < 2 or (max_degree is not None and d > max_degree):
+            get_c, get_a, get_r = count.get, aa.get, ra.get
+            for d, w in sorted((len(adj[w]), w) for w in self._require(person_id)):
+                if d < 2:
                     continue  # a friend of degree 1 knows nobody but person_id
-                wa, wr = 1.0 / math.log(d), 1.0 / d
-                get_c, get_a, get_r = count.get, aa.get, ra.get
-                for v in nbrs:
+                if max_degree is not None and d > max_degree:
+                    break  # ascending: every friend left is over the cap too
+                wa, wr = aa_weight(d), ra_weight(d)
+                for v in adj[w]:
                     count[v] = get_c(v, 0) + 1
                     aa[v] = get_a(v, 0.0) + wa
                     ra[v] = get_r(v, 0.0) + wr

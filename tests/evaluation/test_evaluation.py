@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import random
 
 import networkx as nx
 import numpy as np
@@ -12,10 +13,9 @@ import pytest
 from sklearn.metrics import average_precision_score, ndcg_score, roc_auc_score
 
 import graphmatch as gm
+from graphmatch import evaluation as ev
 from graphmatch.cli.evaluate import register
-from graphmatch.evaluation import run as ev
-from graphmatch.matcher import order_key
-from graphmatch.rankers import ranker_from_stats
+from graphmatch.rule import order_key, score_from_stats
 from tests.conftest import FACEBOOK
 
 # -- per-person metrics, worked by hand ------------------------------------------------------
@@ -176,14 +176,15 @@ def test_cn_ra_ranks_by_the_matcher_order_rule_over_networkx_values() -> None:
             for v in cands
         )
         expected = [key[2] for key in keys[:10]]
-        assert ev._rank_stats(store, person, "cn_ra", 10) == expected
+        found = gm.Matcher(store, explain=0).suggest(person, limit=10, score="cn_ra")
+        assert [s.person for s in found] == expected
 
 
 def test_cn_ra_is_count_times_resource_allocation_and_zero_without_mutual_friends() -> None:
-    assert ranker_from_stats("cn_ra", 3, 1.0, 0.5, 4, 4) == 1.5
-    assert ranker_from_stats("cn_ra", 0, 0.0, 0.0, 4, 4) == 0.0
+    assert score_from_stats("cn_ra", 3, 1.0, 0.5, 4, 4) == 1.5
+    assert score_from_stats("cn_ra", 0, 0.0, 0.0, 4, 4) == 0.0
     with pytest.raises(gm.InvalidInput):
-        ranker_from_stats("nope", 1, 1.0, 1.0, 1, 1)
+        score_from_stats("nope", 1, 1.0, 1.0, 1, 1)
 
 
 @pytest.fixture(scope="module")
@@ -195,7 +196,7 @@ def test_every_score_beats_the_random_baseline_on_facebook(
     facebook_result: ev.EvaluationResult,
 ) -> None:
     res = facebook_result
-    # cn_ra stays last of the rankers whether or not scores.py has registered it yet.
+    # cn_ra is one of the scores; the baseline comes last.
     assert list(res.scores) == [*dict.fromkeys([*gm.SCORES, "cn_ra"]), "random"]
     assert res.evaluated_people == 150 < res.eligible_people
     rand = res.scores["random"]
@@ -272,3 +273,16 @@ def test_evaluate_subcommand_prints_json(capsys: pytest.CaptureFixture[str]) -> 
     data = json.loads(capsys.readouterr().out)
     assert list(data["scores"]) == ["jaccard", "cn_ra", "random"]
     assert data["evaluated_people"] == 40
+
+
+def test_pair_values_are_the_bits_of_every_ranking_path() -> None:
+    from graphmatch.evaluation.run import _pair_value
+    from tests.oracles.test_order_rule import summation_graph
+
+    g = summation_graph()
+    m = gm.Matcher(gm.MemoryStore(g, index="off"))
+    rng = random.Random(0)
+    for score in gm.SCORES:
+        values = {_pair_value(g, score, "u", f"v{i}", rng).hex() for i in range(1, 7)}
+        assert values == {m.score("u", "v1", score).hex()}
+        assert {s.score.hex() for s in m.suggest("u", limit=6, score=score)} == values

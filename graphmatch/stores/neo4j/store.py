@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import neo4j
+from graphmatch import rule
 from graphmatch._validation import FLAGS, check_attrs, check_id
 from graphmatch.errors import (
     GraphMatchError,
@@ -191,11 +192,17 @@ RETURN collect(v.id) AS ids, collect(c) AS counts
 
 # Adamic-Adar weighs a mutual friend w by 1/ln d(w), resource allocation by 1/d(w). A friend
 # of degree 1 knows only p (and ln 1 = 0), so d >= 2 is required, as in networkx.
+# The rule (graphmatch.rule) adds weights in ascending degree order: the friends w are sorted
+# by degree before the expansion to v, so each candidate's sum() sees them in that order
+# (equal degrees add equal weights, so no id tie-break is needed for equal bits). Java's log
+# differs from Python's by one ulp at a few degrees (9,170 is the first); $aa_fix carries
+# Python's weight for those (Neo4jStore._aa_fix), so the sums are Python's bits.
 _TWO_HOP_WEIGHTS = """
 MATCH (p:Person {id: $id})-[:FRIEND]-(w)
 WITH p, w, COUNT { (w)-[:FRIEND]-() } AS d
 WHERE d >= 2 AND ($max_degree IS NULL OR d <= $max_degree)
-WITH p, w, 1.0 / log(d) AS aa, 1.0 / d AS ra
+WITH p, w, d, coalesce($aa_fix[toString(d)], 1.0 / log(d)) AS aa, 1.0 / d AS ra
+ORDER BY d ASC
 MATCH (w)-[:FRIEND]-(v)
 WHERE v <> p
 WITH v, count(*) AS c, sum(aa) AS aa, sum(ra) AS ra
@@ -203,12 +210,18 @@ RETURN collect(v.id) AS ids, collect(c) AS counts, collect(aa) AS aas, collect(r
 """
 
 # Suggest in one query: aggregate the two-hop paths per candidate, drop friends, blocks either
-# way and opt-outs once per candidate (not per path), rank by the matcher's rule (quantised
-# score desc, count desc, id asc), and name the top candidates' mutual friends (fewest friends
-# first, then id) only after the LIMIT, so the explanation never touches the long tail.
+# way and opt-outs once per candidate (not per path), rank by the rule of graphmatch.rule
+# (score quantised with $quantum_inv desc, count desc, id asc), and name the top candidates'
+# mutual friends (fewest friends first, then id) only after the LIMIT, so the explanation never
+# touches the long tail. Weights are summed in the canonical order, as in _TWO_HOP_WEIGHTS.
 # Friends and blocked people are collected once and tested with IN: PROFILE showed a
 # per-candidate EXISTS { (p)-[:FRIEND]-(v) } (Expand(Into) from a dense node) costing half of
 # all db hits (93,621 of 197,180 for ego-Facebook's biggest hub; benchmarks/profile_neo4j.py).
+# The explanation walks the friends of whichever of p and v has fewer and checks each against
+# the other (Expand(Into)). The planner's NodeHashJoin of both neighbourhoods, inside the
+# per-candidate Apply, took 1.3-2.3x fewer db hits on ego-Facebook but reserved 33 MB for its
+# hub, over 700 MB for a p of 5,000 friends, and broke the 1 GiB transaction limit at 58,000
+# (issue 12's second example); this form stays under 1 MB there.
 _TOP_CANDIDATES = """
 MATCH (p:Person {id: $id})
 CALL (p) {
@@ -223,9 +236,11 @@ CALL (p) {
   MATCH (p)-[:FRIEND]-(w)
   WITH w, COUNT { (w)-[:FRIEND]-() } AS d
   WHERE d >= 2 AND ($max_degree IS NULL OR d <= $max_degree)
+  WITH w, d, coalesce($aa_fix[toString(d)], 1.0 / log(d)) AS wa, 1.0 / d AS wr
+  ORDER BY d ASC
   MATCH (w)-[:FRIEND]-(v)
   WHERE v <> p
-  RETURN v, count(*) AS c, sum(1.0 / log(d)) AS aa, sum(1.0 / d) AS ra
+  RETURN v, count(*) AS c, sum(wa) AS aa, sum(wr) AS ra
 }
 WITH p, size(friends) AS du, friends, blocked, v, c, aa, ra
 WHERE coalesce(v.discoverable, true) AND NOT v IN friends AND NOT v IN blocked
@@ -236,17 +251,33 @@ WITH p, v, c, CASE $score
     WHEN 'cn_ra' THEN c * ra
     ELSE toFloat(c) / (du + COUNT { (v)-[:FRIEND]-() } - c)
   END AS s
-WITH p, v, c, s, floor(s * 1.0e10 + 0.5) AS q
+WITH p, v, c, s, floor(s * $quantum_inv + 0.5) AS q
 ORDER BY q DESC, c DESC, v.id ASC
 LIMIT $limit
 CALL (p, v) {
-  MATCH (p)-[:FRIEND]-(w)-[:FRIEND]-(v)
+  CALL (p, v) {
+    WITH p, v WHERE COUNT { (p)-[:FRIEND]-() } <= COUNT { (v)-[:FRIEND]-() }
+    MATCH (p)-[:FRIEND]-(w) WHERE EXISTS { (w)-[:FRIEND]-(v) }
+    RETURN w
+    UNION ALL
+    WITH p, v WHERE COUNT { (p)-[:FRIEND]-() } > COUNT { (v)-[:FRIEND]-() }
+    MATCH (v)-[:FRIEND]-(w) WHERE EXISTS { (w)-[:FRIEND]-(p) }
+    RETURN w
+  }
   WITH w, COUNT { (w)-[:FRIEND]-() } AS d
   WHERE coalesce(w.show_as_mutual, true) AND ($max_degree IS NULL OR d <= $max_degree)
   WITH w, d ORDER BY d ASC, w.id ASC LIMIT $explain
   RETURN collect(w.id) AS named
 }
 RETURN v.id AS id, s AS score, c AS count, named
+"""
+
+#: Degrees up to this are checked for Java's log agreeing with Python's (one query, about
+#: 0.1-0.25 s, once per store); above it the server's log is used unchecked.
+LOG_PROBE_MAX = 2**17
+_LOG_PROBE = """
+UNWIND range(2, $top) AS d
+RETURN collect(1.0 / log(d)) AS weights
 """
 _PUSHED_SCORES = frozenset(
     {"common_neighbors", "jaccard", "adamic_adar", "resource_allocation", "cn_ra"}
@@ -641,9 +672,7 @@ class Neo4jStore:
         Parameters
         ----------
         pairs : iterable of (str, str)
-        on_batch : callable, optional
-            Called with the number of pairs after each friendship batch commits (a progress
-            bar's ``update``).
+            The friendships, in either orientation; duplicates count once.
 
         Returns
         -------
@@ -1032,6 +1061,9 @@ class Neo4jStore:
     ) -> dict[str, PairStats]:
         """Like :meth:`two_hop_counts`, with the Adamic-Adar and resource-allocation sums.
 
+        The sums are added in the canonical order of :func:`graphmatch.rule.weighted_sum`
+        with Python's weights, so they are the bits of every other path.
+
         Returns
         -------
         dict
@@ -1045,8 +1077,12 @@ class Neo4jStore:
             If Neo4j cannot be reached.
         """
 
+        fix = self._aa_fix()
+
         def work(tx: neo4j.ManagedTransaction) -> dict[str, PairStats] | None:
-            r = tx.run(_TWO_HOP_WEIGHTS, id=person_id, max_degree=max_degree).single(strict=True)
+            r = tx.run(_TWO_HOP_WEIGHTS, id=person_id, max_degree=max_degree, aa_fix=fix).single(
+                strict=True
+            )
             if not r["ids"] and not tx.run(_EXISTS, id=person_id).single(strict=True)["found"]:
                 return None
             return {
@@ -1080,6 +1116,7 @@ class Neo4jStore:
         """
         if score not in _PUSHED_SCORES:
             return None
+        fix = self._aa_fix() if score == "adamic_adar" else {}
 
         def work(tx: neo4j.ManagedTransaction) -> list[tuple[str, float, int, list[str]]]:
             result = tx.run(
@@ -1089,10 +1126,36 @@ class Neo4jStore:
                 limit=limit,
                 max_degree=max_degree,
                 explain=explain,
+                aa_fix=fix,
+                quantum_inv=rule.QUANTUM_INV,
             )
             return [(r["id"], float(r["score"]), int(r["count"]), list(r["named"])) for r in result]
 
         return self._read(work)
+
+    #: Python's Adamic-Adar weight at the degrees where the server's log disagrees; None
+    #: until the first weighted query probes the server.
+    _aa_fixes: dict[str, float] | None = None
+
+    def _aa_fix(self) -> dict[str, float]:
+        """Return ``{str(degree): Python's 1/ln degree}`` where the server's log differs.
+
+        Java's ``Math.log`` and the C library's ``log`` (Python, numba) disagree by one ulp at
+        a few degrees; one query asks the server for 1/ln d, d = 2..LOG_PROBE_MAX, and the
+        disagreements are passed to every weighted query so Cypher sums Python's weights.
+        """
+        fixes = self._aa_fixes
+        if fixes is None:
+            got = self._read(
+                lambda tx: tx.run(_LOG_PROBE, top=LOG_PROBE_MAX).single(strict=True)["weights"]
+            )
+            fixes = {
+                str(d): rule.aa_weight(d)
+                for d, w in enumerate(got, start=2)
+                if w != rule.aa_weight(d)
+            }
+            self._aa_fixes = fixes  # racing threads compute the same map: harmless
+        return fixes
 
 
 # -- helpers -----------------------------------------------------------------------------------
