@@ -11,7 +11,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from api import discovery, friends, health, people, presence, privacy
+from api import discovery, explorer, friends, health, people, presence, privacy
 from api.auth import KeyRing
 from api.errors import register_error_handlers
 from api.openapi import build_openapi
@@ -32,6 +32,7 @@ BLUEPRINTS: list[ApiBlueprint] = [
     privacy.bp,
     discovery.bp,
     presence.bp,
+    explorer.bp,
 ]
 
 

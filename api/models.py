@@ -13,18 +13,24 @@ from graphmatch import DEFAULT_SCORE, SCORES
 from graphmatch.matcher import MAX_EXPLAIN, MAX_LIMIT  # public module; not in graphmatch.__all__
 
 __all__ = [
+    "ATTENDEES_PAGE",
+    "ATTENDEES_QUERY",
     "ATTRIBUTES",
     "BULK_FRIENDSHIPS",
     "BULK_RESULT",
     "CONSENT",
     "CONSENT_UPDATE",
     "ERROR",
+    "EVENTS_PAGE",
+    "EVENTS_QUERY",
     "FRIENDSHIP",
     "FRIENDS_PAGE",
     "FRIENDS_QUERY",
     "HEALTH",
     "MUTUAL",
     "MUTUAL_QUERY",
+    "PEOPLE_PAGE",
+    "PEOPLE_QUERY",
     "PERSON",
     "PERSON_CREATE",
     "RANK_REQUEST",
@@ -82,6 +88,52 @@ FRIENDS_QUERY = Model(
             "limit": integer(1, MAX_LIMIT, default=100, description="Page size."),
             "cursor": string(1, 2048, description="next_cursor of the previous page."),
             "offset": integer(0, 2**31, description="Skip this many (instead of a cursor)."),
+        }
+    ),
+)
+CURSOR = string(1, 2048, description="next_cursor of the previous page.")
+VIEWER = string(
+    1,
+    MAX_ID,
+    description=(
+        "Answer as this person sees it: leave out people blocked either way with them and "
+        "people who opted out of discovery (404 if unknown)."
+    ),
+)
+PEOPLE_QUERY = Model(
+    "PeopleQuery",
+    obj(
+        {
+            "q": string(
+                0,
+                MAX_ID,
+                description=(
+                    "Prefix of the id (exact case) or of the name or any word of it (any "
+                    "case). Empty or missing: everyone."
+                ),
+            ),
+            "limit": integer(1, MAX_LIMIT, default=20, description="Page size."),
+            "cursor": CURSOR,
+            "viewer": VIEWER,
+        }
+    ),
+)
+EVENTS_QUERY = Model(
+    "EventsQuery",
+    obj(
+        {
+            "limit": integer(1, MAX_LIMIT, default=20, description="Page size."),
+            "cursor": CURSOR,
+        }
+    ),
+)
+ATTENDEES_QUERY = Model(
+    "AttendeesQuery",
+    obj(
+        {
+            "limit": integer(1, MAX_LIMIT, default=50, description="Page size."),
+            "cursor": CURSOR,
+            "viewer": VIEWER,
         }
     ),
 )
@@ -195,6 +247,51 @@ BULK_RESULT = Model(
             "created": integer(0, description="Friendships that did not exist before."),
         },
         required=["received", "created"],
+    ),
+)
+NEXT_CURSOR = {
+    "type": ["string", "null"],
+    "description": "Pass back as cursor for the next page; null on the last page.",
+}
+NAME = {"type": ["string", "null"], "description": "The name attribute, if it is a string."}
+PERSON_BRIEF = obj(
+    {"id": ID, "name": NAME, "friend_count": integer(0)},
+    required=["id", "name", "friend_count"],
+)
+PEOPLE_PAGE = Model(
+    "PeoplePage",
+    obj(
+        {"people": array(PERSON_BRIEF, description="Sorted by id."), "next_cursor": NEXT_CURSOR},
+        required=["people", "next_cursor"],
+    ),
+)
+EVENT_BRIEF = obj(
+    {
+        "id": ID,
+        "name": string(),
+        "lat": {"type": ["number", "null"]},
+        "lon": {"type": ["number", "null"]},
+        "attendees": integer(0, description="People visibly checked in now."),
+    },
+    required=["id", "name", "lat", "lon", "attendees"],
+)
+EVENTS_PAGE = Model(
+    "EventsPage",
+    obj(
+        {"events": array(EVENT_BRIEF, description="Sorted by id."), "next_cursor": NEXT_CURSOR},
+        required=["events", "next_cursor"],
+    ),
+)
+ATTENDEES_PAGE = Model(
+    "AttendeesPage",
+    obj(
+        {
+            "event_id": ID,
+            "attendees": array(PERSON_BRIEF, description="Sorted by id."),
+            "total": integer(0, description="Attendees listed over all pages."),
+            "next_cursor": NEXT_CURSOR,
+        },
+        required=["event_id", "attendees", "total", "next_cursor"],
     ),
 )
 HEALTH = Model("Health", obj({"status": string()}, required=["status"]))

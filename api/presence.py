@@ -7,8 +7,10 @@ endpoint                                               answer
 ``GET /v1/people/{id}/presence``                       the live check-in (404 ``not_checked_in``)
 ``DELETE /v1/people/{id}/presence``                    check out (idempotent, 204)
 ``GET /v1/people/{id}/nearby``                         people present near them, ranked
+``GET /v1/events``                                    every event, a page at a time
 ``PUT /v1/events/{event_id}``                          create or update an event
 ``GET /v1/events/{event_id}``                          the event and how many are checked in
+``GET /v1/events/{event_id}/attendees``                who is checked in, a page at a time
 ``GET /v1/events/{event_id}/introductions/{id}``       whom this attendee should meet
 ``GET /v1/events/{event_id}/top-pairs``                attendee pairs most worth introducing
 =====================================================  =========================================
@@ -25,6 +27,7 @@ Neo4j store). Replace it there to inject a clock.
 from __future__ import annotations
 
 import threading
+from bisect import bisect_right
 from typing import Any
 
 from flask import current_app
@@ -33,10 +36,12 @@ from flask.sansio.app import App
 from flask.typing import ResponseReturnValue
 
 from api.errors import ApiError
-from api.models import ERROR
+from api.friends import decode_cursor, encode_cursor
+from api.models import ATTENDEES_PAGE, ATTENDEES_QUERY, ERROR, EVENTS_PAGE, EVENTS_QUERY
+from api.people import hidden_from
 from api.routing import ApiBlueprint, Services
 from api.schema import Model, array, boolean, integer, number, obj, string
-from graphmatch import DEFAULT_SCORE, SCORES
+from graphmatch import DEFAULT_SCORE, SCORES, PersonNotFound
 from graphmatch.matcher import MAX_EXPLAIN, MAX_LIMIT  # public module; not in graphmatch.__all__
 from graphmatch.presence import (
     DEFAULT_RADIUS_M,
@@ -197,7 +202,22 @@ SUGGESTIONS = Model(
     ),
 )
 TOP_PAIRS_QUERY = Model(
-    "TopPairsQuery", obj({"limit": _LIMIT, "max_degree": _CAP, "explain": _EXPLAIN})
+    "TopPairsQuery",
+    obj(
+        {
+            "limit": _LIMIT,
+            "max_degree": _CAP,
+            "explain": _EXPLAIN,
+            "viewer": string(
+                1,
+                256,
+                description=(
+                    "Shown to this person: pairs with someone blocked either way with them "
+                    "are left out, and so are such people's names among the mutual friends."
+                ),
+            ),
+        }
+    ),
 )
 TOP_PAIRS = Model(
     "TopPairs",
@@ -353,6 +373,84 @@ def _event_json(p: Presence, event_id: str) -> dict[str, Any]:
     return {**info.as_dict(), "attendees": len(p.attendees(event_id))}
 
 
+def _event_ids(p: Presence, after: str | None, limit: int) -> list[str]:
+    """Return a page of event ids from the index (ListsEvents), sorted by id."""
+    lister = getattr(p.index, "event_ids", None)  # graphmatch.presence.protocol.ListsEvents
+    if lister is None:
+        raise ApiError(501, "not_implemented", "this presence index cannot list its events")
+    found: list[str] = lister(after, limit)
+    return found
+
+
+@bp.operation(
+    "GET",
+    "/events",
+    summary="Every event, sorted by id, a page at a time",
+    query=EVENTS_QUERY,
+    responses={200: ("A page of events with how many are checked in", EVENTS_PAGE)},
+    description="Pass next_cursor back as cursor for the next page.",
+)
+def list_events(query: dict[str, Any]) -> ResponseReturnValue:
+    p = presence()
+    after = decode_cursor(query["cursor"]) if "cursor" in query else None
+    limit: int = query["limit"]
+    ids = _event_ids(p, after, limit + 1)
+    page = ids[:limit]
+    more = len(ids) > limit
+    return {
+        "events": [_event_json(p, e) for e in page],
+        "next_cursor": encode_cursor(page[-1]) if more and page else None,
+    }
+
+
+@bp.operation(
+    "GET",
+    "/events/<event_id>/attendees",
+    summary="The people visibly checked in at an event, sorted by id, a page at a time",
+    query=ATTENDEES_QUERY,
+    responses={200: ("A page of attendees", ATTENDEES_PAGE)},
+    path_params=_EVENT_PARAM,
+    description=(
+        "Unknown event: 404 event_not_found. With viewer, people blocked either way with them "
+        "and people who opted out of discovery are left out (and not counted in total)."
+    ),
+)
+def list_attendees(event_id: str, query: dict[str, Any]) -> ResponseReturnValue:
+    p = presence()
+    present = p.attendees(event_id)
+    s = p.store
+    viewer = query.get("viewer")
+    if viewer is not None:
+        if not s.exists(viewer):
+            raise PersonNotFound(viewer)
+        hidden = hidden_from(s, viewer, present)
+        present = [a for a in present if a not in hidden]
+    start = bisect_right(present, decode_cursor(query["cursor"])) if "cursor" in query else 0
+    limit: int = query["limit"]
+    page = present[start : start + limit]
+    more = start + limit < len(present)
+    degrees = s.degrees(page)
+    attendees = []
+    for pid in page:
+        try:
+            name = s.person(pid).get("name")
+        except PersonNotFound:  # deleted since the list was read
+            continue
+        attendees.append(
+            {
+                "id": pid,
+                "name": name if isinstance(name, str) else None,
+                "friend_count": degrees.get(pid, 0),
+            }
+        )
+    return {
+        "event_id": event_id,
+        "attendees": attendees,
+        "total": len(present),
+        "next_cursor": encode_cursor(page[-1]) if more and page else None,
+    }
+
+
 @bp.operation(
     "PUT",
     "/events/<event_id>",
@@ -414,13 +512,33 @@ def introductions(event_id: str, person_id: str, query: dict[str, Any]) -> Respo
     responses={200: ("Pairs, most mutual friends first", TOP_PAIRS)},
     path_params=_EVENT_PARAM,
     description=(
-        "Pairs blocked either way or with someone who opted out of discovery are left out. "
+        "Pairs blocked either way or with someone who opted out of discovery are left out; "
+        "with viewer, so are pairs with someone blocked either way with the viewer. "
         "Order: mutual_count desc, then a, b asc (a < b). Cost grows with the attendees' "
         "friend lists and shared friends, never with all pairs; max_degree skips hubs."
     ),
 )
 def top_pairs(event_id: str, query: dict[str, Any]) -> ResponseReturnValue:
-    pairs = presence().top_pairs(
-        event_id, limit=query["limit"], max_degree=query.get("max_degree"), explain=query["explain"]
+    p = presence()
+    limit: int = query["limit"]
+    viewer = query.get("viewer")
+    hidden: set[str] = set()
+    if viewer is not None:
+        if not p.store.exists(viewer):
+            raise PersonNotFound(viewer)
+        present = p.attendees(event_id)
+        hidden = p.store.blocked_with(viewer)
+        # Each hidden attendee can take up to len(present) - 1 pairs out of the answer.
+        extra = sum(1 for a in present if a in hidden) * max(len(present) - 1, 0)
+        limit = min(MAX_LIMIT, limit + extra)
+    pairs = p.top_pairs(
+        event_id, limit=limit, max_degree=query.get("max_degree"), explain=query["explain"]
     )
-    return {"pairs": [t.as_dict() for t in pairs]}
+    out = []
+    for t in pairs:
+        if t.a in hidden or t.b in hidden:
+            continue
+        row = t.as_dict()
+        row["mutual"] = [w for w in t.mutual if w not in hidden]
+        out.append(row)
+    return {"pairs": out[: query["limit"]]}

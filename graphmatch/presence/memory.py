@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 import threading
@@ -144,6 +145,13 @@ class MemoryPresenceIndex:
         """Return the event, or None."""
         with self._lock:
             return self._events.get(event_id)
+
+    def event_ids(self, after: str | None, limit: int) -> list[str]:
+        """Return up to limit event ids greater than after (all if None), sorted by id."""
+        with self._lock:
+            ids = sorted(self._events)
+        start = 0 if after is None else bisect.bisect_right(ids, after)
+        return ids[start : start + limit]
 
     def within(self, lat: float, lon: float, radius_m: float, now: float) -> dict[str, float]:
         """Return ``{person: distance_m}`` for visible live presences within radius_m."""

@@ -106,6 +106,12 @@ RETURN created
 
 _GET_EVENT = "MATCH (e:Event {id: $id}) RETURN e.name AS name, e.location AS location"
 
+_EVENT_IDS = """
+MATCH (e:Event)
+WHERE $after IS NULL OR e.id > $after
+RETURN e.id AS id ORDER BY id LIMIT $limit
+"""
+
 # For an event's top pairs: every friend w of any attendee with the attendees who know w, and
 # w's degree (for the cap), in one query rather than one per attendee.
 _BUCKETS = """
@@ -260,6 +266,12 @@ class Neo4jPresenceIndex:
             return None
         lat, lon = _coords(r["location"])
         return EventInfo(event_id, r["name"] or "", lat, lon)
+
+    def event_ids(self, after: str | None, limit: int) -> list[str]:
+        """Return up to limit event ids greater than after (all if None), sorted by id."""
+        self._ensure_schema()
+        rows = self.store.run_read(_EVENT_IDS, {"after": after, "limit": limit})
+        return [str(r["id"]) for r in rows]
 
     def purge(self, now: float) -> int:
         """Delete presences that expired at or before now, in bounded chunks; return how many."""

@@ -14,6 +14,7 @@ capability                      offered by
 ==============================  ===========================================================
 :class:`BucketsAttendees`       Neo4j (one ``UNWIND`` over the attendees' friendships)
 :class:`ListsBlockedPairs`      Neo4j (one ``UNWIND`` over the attendees' blocks)
+:class:`ListsEvents`            memory, file, Neo4j (event ids a page at a time, for the API)
 ==============================  ===========================================================
 
 Examples
@@ -30,7 +31,7 @@ from typing import Protocol, runtime_checkable
 
 from graphmatch.presence.model import CheckIn, EventInfo
 
-__all__ = ["BucketsAttendees", "ListsBlockedPairs", "PresenceIndex"]
+__all__ = ["BucketsAttendees", "ListsBlockedPairs", "ListsEvents", "PresenceIndex"]
 
 
 @runtime_checkable
@@ -87,3 +88,11 @@ class ListsBlockedPairs(Protocol):
 
     def blocked_pairs(self, attendees: list[str]) -> set[tuple[str, str]]:
         """Return the attendee pairs ``(a, b)`` with ``a < b`` and a block either way."""
+
+
+@runtime_checkable
+class ListsEvents(Protocol):
+    """An index that lists its events' ids, sorted, a page at a time."""
+
+    def event_ids(self, after: str | None, limit: int) -> list[str]:
+        """Return up to limit event ids greater than after (all if None), sorted by id."""
