@@ -249,6 +249,7 @@ def test_the_explorer_is_served_at_the_root_with_every_asset_it_names(client: Fl
     assert r.status_code == 200 and r.mimetype == "text/html"
     assert "default-src 'self'" in r.headers["Content-Security-Policy"]
     html = r.get_data(as_text=True)
+    r.close()  # a file response: close it, or its file handle outlives the test
     assets = re.findall(r'(?:src|href)="(/explorer/[^"]+)"', html)
     assert sorted(assets) == ["/explorer/explorer.css", "/explorer/explorer.js"]
     for asset in assets:

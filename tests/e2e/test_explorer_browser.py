@@ -59,9 +59,10 @@ def _unavailable(reason: str) -> None:
 class DemoServer:
     """``graphmatch serve --demo`` on a free loopback port, with one read and one write key."""
 
-    def __init__(self) -> None:
+    def __init__(self, **extra_env: str) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GRAPHMATCH_", "NEO4J"))}
         env["GRAPHMATCH_API_KEYS"] = f"{READ_KEY}:read,{WRITE_KEY}:write"
+        env.update(extra_env)
         self.proc = subprocess.Popen(
             [*SERVE, "--demo", "--demo-people", str(PEOPLE), "--port", "0"],
             cwd=ROOT,
@@ -78,14 +79,17 @@ class DemoServer:
             raise AssertionError(f"server did not start: {line!r} {errors!r}")
         self.base = line.strip().rsplit(" ", 1)[-1]
 
-    def call(self, method: str, path: str, body: Any = None, key: str = READ_KEY) -> Any:
+    def call(
+        self, method: str, path: str, body: Any = None, key: str = READ_KEY, bearer: bool = False
+    ) -> Any:
         """Call the API directly (not through the page) and return the decoded JSON."""
         data = None if body is None else json.dumps(body).encode()
+        auth = {"Authorization": f"Bearer {key}"} if bearer else {"X-API-Key": key}
         request = urllib.request.Request(
             self.base + path,
             data=data,
             method=method,
-            headers={"Content-Type": "application/json", "X-API-Key": key},
+            headers={"Content-Type": "application/json", **auth},
         )
         with urllib.request.urlopen(request, timeout=20) as response:
             raw = response.read()
@@ -168,11 +172,12 @@ def test_the_story_in_a_browser_matches_the_api(server: DemoServer, browser: Any
     assert best["mutual_count"] >= 25  # the README's story: a stranger who knows 25+ friends
     my_name: str = server.call("GET", f"/v1/people/{q(me)}")["attributes"]["name"]
 
-    # Someone the page would show (a suggestion) is blocked by me: they must vanish everywhere.
-    ranked = server.call("GET", f"/v1/people/{q(me)}/suggestions?score=common_neighbors&limit=10")
-    before = [s["id"] for s in ranked["suggestions"]]
-    assert stranger in before
-    blocked = next(s for s in before if s != stranger)
+    # Someone the page would show (an attendee ranked for me) is blocked by me: they must
+    # vanish everywhere (suggestions, the room, the attendee list, the pairs, the pictures).
+    ranked = server.call("GET", f"/v1/events/{q(eid)}/introductions/{q(me)}?limit=10")
+    blocked = next(s["id"] for s in ranked["suggestions"] if s["id"] != stranger)
+    everyone = server.call("GET", f"/v1/events/{q(eid)}/attendees?limit=1000")["attendees"]
+    assert blocked in {a["id"] for a in everyone}
     server.call("PUT", f"/v1/people/{q(me)}/blocks/{q(blocked)}", key=WRITE_KEY)
 
     context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -326,3 +331,54 @@ def test_the_page_is_served_offline_with_a_strict_policy(server: DemoServer) -> 
         urllib.request.urlopen(server.base + "/explorer/nope.js", timeout=20)
     missing.value.close()
     assert missing.value.code == 404
+
+
+TOKEN_SECRET = "explorer-test-secret-that-is-long-enough-0123456789"
+
+
+def test_a_viewer_token_walks_its_own_story(browser: Any) -> None:
+    """A viewer token acts for one person: the page takes its person and sends it as Bearer."""
+    viewer = pytest.importorskip("api.viewer", reason="viewer tokens (api/viewer.py) not here")
+    server = DemoServer(GRAPHMATCH_TOKEN_SECRET=TOKEN_SECRET)
+    try:
+        best = server.call("GET", "/v1/events")["events"][0]
+        pair = server.call("GET", f"/v1/events/{q(best['id'])}/top-pairs?limit=1")["pairs"][0]
+        me, stranger = pair["a"], pair["b"]
+        token = viewer.mint_token(me, secret=TOKEN_SECRET)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        requests: list[Any] = []
+        page.on("request", lambda r: requests.append(r))
+        page.goto(server.base + "/")
+        page.wait_for_selector('body[data-busy="0"]', state="attached")
+        page.click("#key-box summary")
+        page.fill("#key-input", token)
+        page.press("#key-input", "Enter")
+        settle(page)
+        assert page.locator("#me-id").text_content() == f"#{me}"  # the token's person
+        assert page.locator("#search-form").is_hidden()
+        mine = server.call(
+            "GET", f"/v1/people/{q(me)}/suggestions?limit=10&explain=5", key=token, bearer=True
+        )["suggestions"]
+        assert ids_of(page, "#suggestions .suggestion") == [s["id"] for s in mine]
+        page.click(f'#suggestions .suggestion[data-id="{stranger}"]')
+        settle(page)
+        mutual = server.call(
+            "GET", f"/v1/people/{q(me)}/mutual/{q(stranger)}", key=token, bearer=True
+        )
+        assert ids_of(page, "#mutual-graph g.node.mutual") == mutual["people"]
+        here = server.call(
+            "GET",
+            f"/v1/events/{q(best['id'])}/introductions/{q(me)}?limit=10&explain=3",
+            key=token,
+            bearer=True,
+        )
+        assert ids_of(page, "#here .suggestion") == [s["id"] for s in here["suggestions"]]
+        shot(page, "6-viewer-token")
+        sent = [r for r in requests if urlsplit(r.url).path.startswith("/v1/")][1:]
+        assert sent and all(r.headers.get("authorization") == f"Bearer {token}" for r in sent)
+        assert not any("x-api-key" in r.headers for r in sent)
+        context.close()
+    finally:
+        server.stop()

@@ -39,6 +39,19 @@
     return { "X-API-Key": key };
   }
 
+  /** The person a viewer token acts for (its unverified "sub" claim), or null for an app key. */
+  function tokenPerson() {
+    const key = sessionStorage.getItem(KEY) || "";
+    if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(key)) return null;
+    try {
+      const part = key.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      const claims = JSON.parse(atob(part + "=".repeat((4 - (part.length % 4)) % 4)));
+      return typeof claims.sub === "string" && claims.sub ? claims.sub : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
   class ApiError extends Error {
     constructor(status, code, message) {
       super(message);
@@ -156,8 +169,9 @@
 
   function personLabel(id, name) {
     const frag = document.createDocumentFragment();
-    frag.append(el("span", { class: "name", text: name && name !== id ? name : id }));
-    frag.append(" ");
+    if (name && name !== id) {
+      frag.append(el("span", { class: "name", text: name }), " ");
+    }
     frag.append(el("span", { class: "id", text: "#" + id }));
     return frag;
   }
@@ -338,6 +352,7 @@
 
   // -- 4. the event room ----------------------------------------------------------------------
   async function loadEvents(append) {
+    if (tokenPerson()) return openTokenRoom();
     if (!append) {
       state.eventsCursor = null;
       $("events").replaceChildren();
@@ -360,7 +375,40 @@
     $("events-more").hidden = !page.next_cursor;
   }
 
+  /** With a viewer token: the event room of the event its person is checked in at, if any. */
+  async function openTokenRoom() {
+    const me = tokenPerson();
+    $("events").replaceChildren();
+    $("events-more").hidden = true;
+    let here;
+    try {
+      here = await api("/v1/people/" + enc(me) + "/presence");
+    } catch (err) {
+      if (err.status !== 404) throw err;
+      here = null;
+    }
+    if (!here || !here.event_id) {
+      $("events").append(el("li", { class: "muted", text: "Not checked in at an event." }));
+      $("event-room").hidden = true;
+      return;
+    }
+    state.event = { id: here.event_id, name: here.event_id };
+    $("event-room").hidden = false;
+    $("event-title").textContent = "4. The event room: " + here.event_id;
+    $("event-line").textContent = "Checked in at " + here.event_id + ".";
+    $("pairs").replaceChildren(
+      el("li", { class: "muted", text: "The organiser's pairs need an app key, not a viewer token." })
+    );
+    $("attendees-title").textContent = "Everyone here";
+    $("attendees").replaceChildren(
+      el("li", { class: "muted", text: "The attendee list needs an app key." })
+    );
+    $("attendees-more").hidden = true;
+    await showHere();
+  }
+
   async function openEvent(id) {
+    if (tokenPerson()) return openTokenRoom();
     const e = await api("/v1/events/" + enc(id));
     state.event = e;
     $("event-room").hidden = false;
@@ -463,12 +511,16 @@
   // -- wiring ---------------------------------------------------------------------------------
   function keyStatus() {
     const has = !!sessionStorage.getItem(KEY);
-    $("key-status").textContent = has ? "A key is set for this tab." : "No key set (fine on an open server).";
+    const person = tokenPerson();
+    $("key-status").textContent = person
+      ? "A viewer token for #" + person + " is set for this tab."
+      : has
+        ? "A key is set for this tab."
+        : "No key set (fine on an open server).";
   }
 
   function init() {
     $("key-mode").value = sessionStorage.getItem(KEY_MODE) || "x-api-key";
-    keyStatus();
     $("key-form").addEventListener("submit", (ev) => {
       ev.preventDefault();
       const key = $("key-input").value.trim();
@@ -476,13 +528,12 @@
       else sessionStorage.removeItem(KEY);
       sessionStorage.setItem(KEY_MODE, $("key-mode").value);
       $("key-input").value = "";
-      keyStatus();
-      guarded(() => loadEvents(false));
+      start();
     });
     $("key-forget").addEventListener("click", () => {
       sessionStorage.removeItem(KEY);
       sessionStorage.removeItem(KEY_MODE);
-      keyStatus();
+      start();
     });
     $("search-form").addEventListener("submit", (ev) => {
       ev.preventDefault();
@@ -503,7 +554,44 @@
     });
     $("events-more").addEventListener("click", () => guarded(() => loadEvents(true)));
     $("attendees-more").addEventListener("click", () => guarded(() => showAttendees(true)));
-    guarded(() => loadEvents(false));
+    guarded(loadScores).then(start);
+  }
+
+  const SCORE_LABELS = {
+    common_neighbors: "friends in common",
+    adamic_adar: "Adamic-Adar",
+    resource_allocation: "resource allocation",
+    jaccard: "Jaccard",
+    cn_ra: "count × resource allocation",
+  };
+
+  /** Offer the scores this server documents, its default first selected (public document). */
+  async function loadScores() {
+    const doc = await api("/openapi.json");
+    const op = doc.paths["/v1/people/{person_id}/suggestions"].get;
+    const param = op.parameters.find((x) => x.name === "score");
+    if (!param || !Array.isArray(param.schema.enum)) return;
+    const select = $("score");
+    select.replaceChildren(
+      ...param.schema.enum.map((name) => el("option", { value: name, text: SCORE_LABELS[name] || name }))
+    );
+    if (param.schema.default) select.value = param.schema.default;
+  }
+
+  /** Begin with the key in this tab: a viewer token acts for its person, an app key for anyone. */
+  function start() {
+    const person = tokenPerson();
+    if (person) {
+      sessionStorage.setItem(KEY_MODE, "bearer"); // tokens only travel as Bearer
+      $("key-mode").value = "bearer";
+    }
+    keyStatus();
+    $("search-form").hidden = !!person;
+    $("me-change").hidden = !!person;
+    guarded(async () => {
+      if (person) await selectMe(person);
+      await loadEvents(false);
+    });
   }
 
   document.addEventListener("DOMContentLoaded", init);
