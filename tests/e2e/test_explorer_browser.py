@@ -338,7 +338,9 @@ TOKEN_SECRET = "explorer-test-secret-that-is-long-enough-0123456789"
 
 def test_a_viewer_token_walks_its_own_story(browser: Any) -> None:
     """A viewer token acts for one person: the page takes its person and sends it as Bearer."""
-    viewer = pytest.importorskip("api.viewer", reason="viewer tokens (api/viewer.py) not here")
+    if not (ROOT / "api" / "viewer.py").is_file():
+        pytest.skip("viewer tokens (api/viewer.py) are not in this checkout")
+    viewer = pytest.importorskip("api.viewer")
     server = DemoServer(GRAPHMATCH_TOKEN_SECRET=TOKEN_SECRET)
     try:
         best = server.call("GET", "/v1/events")["events"][0]
