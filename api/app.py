@@ -18,6 +18,7 @@ from api.openapi import build_openapi
 from api.routing import ApiBlueprint, Services
 from api.settings import load_settings
 from graphmatch import GraphMatchError, GraphStore, Matcher, MemoryStore
+from graphmatch.presence import Presence
 from graphmatch.stores import JournaledStore, open_store
 
 __all__ = ["BLUEPRINTS", "close_app", "create_app", "open_configured_store"]
@@ -36,7 +37,7 @@ BLUEPRINTS: list[ApiBlueprint] = [
 ]
 
 
-def open_configured_store(settings: Mapping[str, Any]) -> GraphStore:
+def open_configured_store(settings: Mapping[str, Any], *, recover: bool = False) -> GraphStore:
     """Open the store the settings ask for.
 
     Memory by default (journaled under ``DATA_DIR`` when one is set), Neo4j when ``STORE``
@@ -46,6 +47,9 @@ def open_configured_store(settings: Mapping[str, Any]) -> GraphStore:
     ----------
     settings : mapping
         ``STORE`` and ``DATA_DIR`` are read.
+    recover : bool, default False
+        Open a damaged data dir on what can be read (``serve --recover``), see
+        :class:`~graphmatch.stores.JournaledStore`.
 
     Returns
     -------
@@ -64,7 +68,7 @@ def open_configured_store(settings: Mapping[str, Any]) -> GraphStore:
     opened = open_store(settings.get("STORE"))
     data_dir = settings.get("DATA_DIR")
     if data_dir is not None and isinstance(opened, MemoryStore):
-        return JournaledStore(opened, Path(data_dir))
+        return JournaledStore(opened, Path(data_dir), recover=recover)
     return opened
 
 
@@ -106,6 +110,9 @@ def create_app(config: Mapping[str, Any] | None = None, store: GraphStore | None
     if store is None:
         store = open_configured_store(settings)
     app.extensions["graphmatch"] = Services(store, Matcher(store), keys, owns_store=owns)
+    if isinstance(store, JournaledStore):  # presence beside the journal: it survives restarts
+        matcher = app.extensions["graphmatch"].matcher
+        presence.init_presence(app, Presence(store, matcher=matcher, index=store.presence_index()))
     register_error_handlers(app)
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)

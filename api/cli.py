@@ -25,6 +25,7 @@ def run_serve(args: argparse.Namespace) -> int:
         open_access=args.open,
         threads=args.threads,
         store_kind=args.store,
+        recover=args.recover,
     )
 
 
@@ -57,6 +58,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="port (0 picks a free one)")
     p.add_argument("--data-dir", help="keep the memory store durable here (journal+snapshot)")
+    p.add_argument(
+        "--recover",
+        action="store_true",
+        help="start on a damaged --data-dir, on what can be read, and report what was lost",
+    )
     p.add_argument("--demo", action="store_true", help="seed a demo network if the store is empty")
     p.add_argument("--demo-people", type=int, default=10_000, help="people in the demo network")
     p.add_argument(

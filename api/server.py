@@ -10,7 +10,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from api.app import create_app, open_configured_store
-from graphmatch import GraphStore, InvalidInput
+from graphmatch import GraphMatchError, GraphStore, InvalidInput
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -87,6 +87,14 @@ def check_in_demo_event(app: Flask, network: Network, seed: int = 0) -> str:
     return f"demo: {n} attendees checked in at {event.name!r} (event id {event.id!r}, 24 h)"
 
 
+def demo_event_live(app: Flask, event_id: str = "event-1") -> bool:
+    """Return whether the demo event (seed_data's ``event-1``) exists with people checked in."""
+    try:
+        return bool(app.extensions["graphmatch.presence.service"].attendees(event_id))
+    except GraphMatchError:
+        return False
+
+
 def _stop(signum: int, frame: FrameType | None) -> None:
     # waitress leaves its loop on SystemExit and shuts its worker threads down.
     raise SystemExit(0)
@@ -102,6 +110,7 @@ def serve(
     open_access: bool = False,
     threads: int = 8,
     store_kind: str | None = None,
+    recover: bool = False,
 ) -> int:
     """Serve the API until SIGINT or SIGTERM; return the exit code.
 
@@ -121,6 +130,8 @@ def serve(
         waitress worker threads.
     store_kind : {"memory", "neo4j"}, optional
         Which store (default: Neo4j if ``NEO4J_URI`` is set, else memory).
+    recover : bool
+        Start on a damaged data dir, on what can be read, and report what was lost.
 
     Returns
     -------
@@ -152,13 +163,21 @@ def serve(
         )
     # waitress warns on every queued task under load; that is normal for a busy server.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    store = open_configured_store(settings)
+    store = open_configured_store(settings, recover=recover)
+    if (report := getattr(store, "recovery_report", None)) is not None:
+        print(f"graphmatch: {report.summary()}", file=sys.stderr, flush=True)
     try:
         network = None
         if demo and store.counts() == (0, 0):
             desc, network = seed_demo(store, demo_people)
             print(f"graphmatch: {desc}", file=sys.stderr, flush=True)
         app = create_app(overrides, store=store)
+        if demo and network is None and not demo_event_live(app):
+            # A later start: the demo's people are there but its event is not (no durable
+            # presence, or the check-ins expired). The same seed regenerates the same event.
+            from seed_data import generate
+
+            network = generate(demo_people, seed=0)
         if network is not None:  # presence lives in the app, so check in after create_app
             print(f"graphmatch: {check_in_demo_event(app, network)}", file=sys.stderr, flush=True)
         server: Any = waitress.create_server(

@@ -5,33 +5,54 @@
 under one lock:
 
 1. is checked against the current state (unknown people, self-loops, bad ids or attributes
-   raise here, and nothing is written);
-2. is appended to ``journal.jsonl`` as one line, flushed and ``fsync``-ed;
+   raise here, and nothing is written); a write that would change nothing (befriending
+   friends, the same bulk again, blocking twice, a consent flag set to its value) returns
+   here too, and nothing is written;
+2. is appended to ``journal.jsonl`` as one line and ``fsync``-ed; if that fails (a full disk)
+   the partial line is cut off again, the write raises :class:`StoreUnavailable` and is *not*
+   applied, and the next write simply tries again;
 3. is applied to the inner store;
 
-and only then does the call return. So a write that returned is on disk, and no reader ever
-sees a write that is not on disk yet (reads see state only after step 3).
+and only then does the call return. So a write is either applied and acknowledged or refused
+and not applied, and no reader ever sees a write that is not on disk yet.
 
-Files in ``data_dir``:
+Files in ``data_dir`` (format 2):
 
-``journal.jsonl``
-    One record per line: ``<crc32 of the JSON, 8 hex digits> <JSON>\\n``. Each JSON record
-    carries a sequence number ``s``, an operation ``op`` and its arguments. A final line without
-    its newline or with a wrong checksum is a write torn by a crash (it was never acknowledged):
-    it is dropped and the file truncated before new writes. A bad line anywhere else means the
-    file was damaged after it was written; opening refuses with :class:`JournalCorrupt` rather
-    than silently losing acknowledged writes.
+``MANIFEST``
+    Written once, last, when the directory is first set up: ``<crc32> {"format": 2}``. A
+    directory with a manifest must hold both files below; a missing one is refused, not taken
+    for a fresh start.
 ``snapshot.json``
     The whole state as of sequence number ``seq``: a first line ``<crc32> <length>`` and then
-    one JSON document. Written to a temporary file, ``fsync``-ed, moved into place with
-    ``os.replace`` and the directory ``fsync``-ed, so it is always either the old or the new
-    snapshot, never half of one.
+    one JSON document.
+``journal.jsonl``
+    Two fixed-width header lines, then one record per line:
+    ``<crc32 of the JSON, 8 hex digits> <JSON>\\n``. Each record carries its sequence number
+    ``s``; they run without a gap from ``base + 1``. The header lines are two slots
+    ``#gmj2 base=<n> seq=<n> <crc32>``: ``base`` is the snapshot's ``seq`` the journal
+    continues from, and every write rewrites the slot ``s % 2`` with its ``s`` before the one
+    ``fsync`` that acknowledges it. So the highest valid slot says how far the journal is known
+    to reach: a file that ends earlier was truncated. (A power cut while a write is in flight
+    may persist that write's slot but not its record: one missing final record is accepted
+    while the slots differ; a clean close writes both slots equal, and then none is.)
 ``LOCK``
     Held with ``flock`` while a store is open, so two processes never append to one journal.
 
-Opening loads the snapshot, replays journal records with a sequence number above the
-snapshot's, and compacts (new snapshot, empty journal) when the journal was not empty.
-A running store compacts again whenever the journal grows past ``compact_bytes``.
+Opening refuses with :class:`JournalCorrupt` -- one line naming the file and what is missing
+or damaged -- for a missing or damaged snapshot, a missing, truncated or damaged journal, a
+gap in sequence numbers, or a damaged complete record anywhere. Only a torn final line (no
+newline: a write cut short by a crash, never acknowledged) is dropped. ``recover=True``
+accepts the loss: it starts on what can be read, keeps the damaged files in
+``damaged-<time>/`` and says what was lost in :attr:`JournaledStore.recovery_report` and the
+log. Data dirs of format 1 (no manifest, no journal header) open with the same checks minus
+those the header makes possible, and are rewritten as format 2 at once.
+
+Opening replays the journal after the snapshot and compacts (new snapshot, empty journal)
+when it held anything. A running store compacts again whenever the journal grows past
+``compact_bytes``; a compaction that fails (no space) is retried later and never fails the
+write that triggered it. Compaction writes both files to temporary names, ``fsync``-s them,
+renames the snapshot and then the journal into place and ``fsync``-s the directory, so a
+crash anywhere leaves a pair that opens.
 
 Examples
 --------
@@ -41,10 +62,12 @@ Examples
 >>> s = JournaledStore(MemoryStore(), d)
 >>> s.add_person("a"), s.add_person("b"), s.add_friendship("a", "b")
 (True, True, True)
+>>> s.add_friendship("a", "b")  # changes nothing: not journaled
+False
 >>> s.close()
 >>> again = JournaledStore(MemoryStore(), d)
->>> again.friends("a")
-['b']
+>>> again.friends("a"), again.recovery_report is None
+(['b'], True)
 >>> again.close()
 """
 
@@ -54,11 +77,15 @@ import contextlib
 import json
 import logging
 import os
+import re
+import shutil
 import threading
+import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from graphmatch._validation import check_attrs, check_id
 from graphmatch.errors import (
@@ -74,13 +101,20 @@ from graphmatch.stores.protocol import PairStats
 
 if TYPE_CHECKING:
     from graphmatch.index import CSRIndex
+    from graphmatch.presence.file import FilePresenceIndex
 
 try:  # flock is POSIX; elsewhere the directory lock is skipped (documented).
     import fcntl
 except ImportError:  # pragma: no cover - not on Linux
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["DEFAULT_COMPACT_BYTES", "JournalCorrupt", "JournaledStore"]
+__all__ = [
+    "DEFAULT_COMPACT_BYTES",
+    "JournalCorrupt",
+    "JournaledStore",
+    "RecoveryReport",
+    "atomic_write",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -88,8 +122,17 @@ logger = logging.getLogger(__name__)
 DEFAULT_COMPACT_BYTES = 64 * 1024 * 1024
 JOURNAL = "journal.jsonl"
 SNAPSHOT = "snapshot.json"
+MANIFEST = "MANIFEST"
 LOCK = "LOCK"
-SNAPSHOT_VERSION = 1
+PRESENCE = "presence.jsonl"
+FORMAT = 2
+SNAPSHOT_VERSION = 2
+_LEGACY_SNAPSHOT_VERSION = 1
+_MAGIC = b"#gmj2"
+_SLOT_RE = re.compile(rb"#gmj2 base=(\d{20}) seq=(\d{20}) ([0-9a-f]{8})\n")
+_SLOT_BYTES = len(b"#gmj2 base=%020d seq=%020d %s\n" % (0, 0, b"0" * 8))
+HEADER_BYTES = 2 * _SLOT_BYTES
+_RECOVER_HINT = "open with recover=True (graphmatch serve --recover) to start without it"
 _OPS = frozenset(
     {
         "add_person",
@@ -119,6 +162,63 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def atomic_write(path: Path, data: bytes, *, fsync: bool = True) -> None:
+    """Replace path with data so that a crash leaves either the old or the new file.
+
+    Parameters
+    ----------
+    path : Path
+        The file to replace.
+    data : bytes
+        Its new content.
+    fsync : bool, default True
+        Flush the file and its directory (off: survives a process crash, not a power cut).
+
+    Raises
+    ------
+    OSError
+        If the file cannot be written; the old file is then untouched.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "f"
+    >>> atomic_write(p, b"x")
+    >>> p.read_bytes()
+    b'x'
+    """
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            if fsync:
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    if fsync:
+        _fsync_dir(path.parent)
+
+
+def _slot(base: int, seq: int) -> bytes:
+    """Return one fixed-width journal header slot."""
+    text = b"#gmj2 base=%020d seq=%020d " % (base, seq)
+    return text + _crc(text).encode() + b"\n"
+
+
+def _write_all(fd: int, data: bytes, offset: int) -> None:
+    """Write all of data at offset (pwrite may write less than asked)."""
+    view = memoryview(data)
+    while view:
+        n = os.pwrite(fd, view, offset)
+        if n <= 0:  # pragma: no cover - pwrite raises rather than return 0 on a full disk
+            raise OSError(28, "short write")
+        view, offset = view[n:], offset + n
+
+
 def _check_attrs(attrs: Mapping[str, Any] | None) -> dict[str, Any]:
     """Return attrs as a plain dict if the journal can keep them (JSON), else raise."""
     clean = check_attrs(attrs)
@@ -127,6 +227,79 @@ def _check_attrs(attrs: Mapping[str, Any] | None) -> dict[str, Any]:
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"a journaled store keeps JSON attributes only: {exc}") from None
     return clean
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Return whether two attribute values are the same JSON (1, 1.0 and True differ)."""
+    try:
+        return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    except (TypeError, ValueError):
+        return False  # a value from a prefilled graph that JSON cannot hold: treat as changed
+
+
+@dataclass(frozen=True)
+class RecoveryReport:
+    """What ``recover=True`` found damaged or missing, and how much was lost.
+
+    Attributes
+    ----------
+    problems : list of str
+        One line per damage found (each names its file).
+    records_lost : int
+        Journaled writes known to be lost (gaps, damaged records, a truncated tail, writes
+        covered only by a lost snapshot).
+    lost_unknown : bool
+        More may be lost than counted (a missing journal or header leaves nothing to count by).
+    snapshot_lost : bool
+        The snapshot could not be used: the state it held is gone, the journal replayed alone.
+    replayed : int
+        Journal records applied on top of what was read.
+    not_applicable : int
+        Records read but skipped because they depended on lost state (a person that no
+        longer exists...).
+    kept_in : str or None
+        Where the damaged files were kept, as they were (nothing is deleted).
+    people, friendships : int
+        What the store holds after recovery.
+    """
+
+    problems: list[str]
+    records_lost: int
+    lost_unknown: bool
+    snapshot_lost: bool
+    replayed: int
+    not_applicable: int
+    kept_in: str | None
+    people: int = 0
+    friendships: int = 0
+
+    def summary(self) -> str:
+        """Return the report as one log line."""
+        lost = f"{self.records_lost}{'+ (unknown)' if self.lost_unknown else ''}"
+        return (
+            f"recovered with loss: {lost} journaled write(s) lost"
+            f"{', snapshot lost' if self.snapshot_lost else ''}; started with "
+            f"{self.people} people, {self.friendships} friendships after replaying "
+            f"{self.replayed} record(s); damaged files kept in {self.kept_in}; "
+            f"problems: {' | '.join(self.problems)}"
+        )
+
+
+@dataclass
+class _Scan:
+    """What reading one journal file found."""
+
+    exists: bool
+    legacy: bool = False
+    base: int | None = None
+    head: int | None = None  # highest valid header slot
+    min_last: int | None = None  # the last record the header proves must be there
+    records: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (line, record)
+    problems: list[str] = field(default_factory=list)
+    torn: bool = False
+    end: int = 0  # byte offset after the last complete, good line
+    lost: int = 0
+    header_ok: bool = True
 
 
 class JournaledStore:
@@ -144,6 +317,14 @@ class JournaledStore:
     fsync : bool, default True
         ``fsync`` every write before acknowledging it. Turning it off survives a process
         crash (the OS still has the bytes) but not a power cut.
+    recover : bool, default False
+        Start even if files are missing or damaged, on whatever can be read; the damaged
+        files are kept in ``damaged-<time>/`` and :attr:`recovery_report` says what was lost.
+
+    Attributes
+    ----------
+    recovery_report : RecoveryReport or None
+        Set when ``recover=True`` found something lost; None otherwise.
 
     Raises
     ------
@@ -152,7 +333,7 @@ class JournaledStore:
     StoreUnavailable
         If another process holds the directory, or it cannot be written.
     JournalCorrupt
-        If the snapshot or a journal record before the last is damaged.
+        If a file is missing or damaged (see the module docstring) and recover is False.
 
     Examples
     --------
@@ -172,16 +353,24 @@ class JournaledStore:
         *,
         compact_bytes: int = DEFAULT_COMPACT_BYTES,
         fsync: bool = True,
+        recover: bool = False,
     ) -> None:
         self.inner = inner
         self.data_dir = Path(data_dir)
         self.compact_bytes = compact_bytes
         self.fsync = fsync
+        self.recover = recover
+        self.recovery_report: RecoveryReport | None = None
         self._lock = threading.Lock()
         self._seq = 0
+        self._base = 0
+        self._end = 0
+        self._fd: int | None = None
         self._closed = False
-        self._broken: str | None = None
-        self._journal: IO[bytes] | None = None
+        self._tail_dirty = False  # a failed append may have left bytes past _end
+        self._dir_dirty = False  # a rename whose directory fsync failed
+        self._next_compact = compact_bytes
+        self._presence: FilePresenceIndex | None = None
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             self._lockfile = open(self.data_dir / LOCK, "a+b")  # noqa: SIM115 - held while open
@@ -189,8 +378,9 @@ class JournaledStore:
             raise StoreUnavailable(f"cannot use data dir {self.data_dir}: {exc}") from exc
         try:
             self._take_dir_lock()
-            self._recover()
+            self._open_dir()
         except BaseException:
+            self._close_fd()
             self._lockfile.close()
             raise
 
@@ -206,24 +396,142 @@ class JournaledStore:
                 f"data dir {self.data_dir} is in use by another process"
             ) from None
 
-    def _recover(self) -> None:
-        """Load the snapshot, replay the journal after it, then compact if anything replayed."""
-        snap = self.data_dir / SNAPSHOT
-        has_data = snap.exists() or (self.data_dir / JOURNAL).exists()
-        if has_data and self.inner.counts() != (0, 0):
+    def _open_dir(self) -> None:
+        """Decide what the directory holds, check it, load it, and leave a journal open."""
+        d = self.data_dir
+        for leftover in (SNAPSHOT, JOURNAL, MANIFEST):  # a crash mid-write leaves these
+            with contextlib.suppress(FileNotFoundError):
+                (d / (leftover + ".tmp")).unlink()
+        has_manifest = (d / MANIFEST).exists()
+        snap_path, journal_path = d / SNAPSHOT, d / JOURNAL
+        if not has_manifest and not snap_path.exists() and not journal_path.exists():
+            self._initialise()
+            return
+        if self.inner.counts() != (0, 0):
             raise InvalidInput("the inner store must be empty to open a data dir with data")
-        if snap.exists():
-            self._seq = self._load_snapshot(snap)
-        replayed = self._replay(self.data_dir / JOURNAL)
-        if replayed or not snap.exists():
-            # Start from one clean snapshot: a torn tail is gone and replay stays short.
+        if has_manifest:
+            self._read_manifest()
+        problems: list[str] = []
+        snap_doc, snap_problem = self._read_snapshot(snap_path)
+        header: bool | None = True if has_manifest else None
+        if not has_manifest and snap_doc is not None:
+            header = snap_doc.get("version") != _LEGACY_SNAPSHOT_VERSION
+        scan = self._scan_journal(journal_path, header)
+        legacy = not has_manifest and (header is False or scan.legacy)
+        sound = snap_problem is None or not snap_path.exists()  # absent, or it reads fine
+        if not has_manifest and not legacy and sound and self._never_written(snap_doc, scan):
+            # The manifest is the last step of setting up a directory and no write is taken
+            # before it: this is a set-up cut short, with nothing acknowledged. Start again.
+            logger.warning("data dir %s: finishing an interrupted set-up", d)
+            self._initialise()
+            return
+        if snap_problem is not None:
+            problems.append(snap_problem)
+        if not scan.exists:
+            problems.append(f"{journal_path} is missing (the writes after the snapshot)")
+        problems.extend(scan.problems)
+        snap_seq = int(snap_doc["seq"]) if snap_doc is not None else None
+        lost = scan.lost
+        if snap_seq is not None and scan.base is not None and scan.base > snap_seq:
+            problems.append(
+                f"{snap_path} covers writes up to {snap_seq} but {journal_path} continues from "
+                f"{scan.base}: writes {snap_seq + 1}..{scan.base} are missing"
+            )
+            lost += scan.base - snap_seq
+        if snap_seq is not None and scan.records and scan.legacy:
+            first = scan.records[0][1]["s"]
+            if first > snap_seq + 1:
+                problems.append(
+                    f"{journal_path} starts at write {first} but {snap_path} ends at "
+                    f"{snap_seq}: writes {snap_seq + 1}..{first - 1} are missing"
+                )
+                lost += first - snap_seq - 1
+        if problems and not self.recover:
+            raise JournalCorrupt(f"{problems[0]}; {_RECOVER_HINT}")
+        # Load what can be read.
+        snapshot_lost = snap_doc is None
+        if snapshot_lost and scan.base:
+            lost += scan.base  # the writes only the lost snapshot held
+        if snap_doc is not None:
+            self._load_snapshot_doc(snap_doc)
+            self._seq = snap_seq or 0
+        replayed, failed = self._replay(scan.records, tolerant=bool(problems))
+        if scan.records:
+            self._seq = max(self._seq, scan.records[-1][1]["s"])
+        if scan.torn:
+            logger.warning("journal %s: dropping a torn final record (never acknowledged)", d)
+        if legacy:
+            logger.warning("data dir %s: converting format 1 to format %d", d, FORMAT)
+        if problems:
+            moved = self._move_aside([snap_path, journal_path])
+            people, friendships = self.inner.counts()
+            self.recovery_report = RecoveryReport(
+                problems=problems,
+                records_lost=lost,
+                lost_unknown=not scan.exists or not scan.header_ok or scan.legacy,
+                snapshot_lost=snapshot_lost,
+                replayed=replayed,
+                not_applicable=failed,
+                kept_in=str(moved),
+                people=people,
+                friendships=friendships,
+            )
+            logger.warning("data dir %s: %s", d, self.recovery_report.summary())
+        clean = scan.exists and scan.header_ok and not scan.torn and not scan.legacy
+        if problems or legacy or not has_manifest or replayed or not clean:
+            # Start from one clean pair: the damage and the torn tail are gone, replay stays
+            # short, and the manifest says from now on that both files must be there.
             self._compact_locked()
+            self._write_manifest()
         else:
-            self._open_journal()
+            self._base = scan.base or 0
+            self._open_journal(journal_path, scan.end)
 
-    def _load_snapshot(self, path: Path) -> int:
-        """Load a snapshot file into the inner store; return its sequence number."""
+    @staticmethod
+    def _never_written(snap_doc: dict[str, Any] | None, scan: _Scan) -> bool:
+        """Return whether the files prove no write was ever acknowledged."""
+        if snap_doc is not None and (snap_doc.get("seq") or snap_doc.get("people")):
+            return False
+        if scan.exists and (scan.base or scan.records or scan.problems):
+            return False
+        return not (snap_doc is not None and scan.exists)  # a full pair is opened as such
+
+    def _initialise(self) -> None:
+        """Set up an empty directory: inner's content as the first snapshot, then the manifest."""
+        self._seq = 0
+        self._compact_locked()
+        self._write_manifest()
+
+    def _read_manifest(self) -> None:
+        """Check the manifest names this format."""
+        path = self.data_dir / MANIFEST
         raw = path.read_bytes()
+        crc, _, body = raw.rstrip(b"\n").partition(b" ")
+        try:
+            doc = json.loads(body) if crc.decode("ascii", "replace") == _crc(body) else None
+        except ValueError:
+            doc = None
+        if not isinstance(doc, dict):
+            if not self.recover:
+                raise JournalCorrupt(f"{path} is damaged; {_RECOVER_HINT}")
+            return
+        if doc.get("format") != FORMAT:
+            raise JournalCorrupt(f"{path} names format {doc.get('format')!r}, not {FORMAT}")
+
+    def _write_manifest(self) -> None:
+        """Write the manifest (temp, fsync, rename, fsync dir)."""
+        body = json.dumps({"format": FORMAT}).encode()
+        try:
+            atomic_write(self.data_dir / MANIFEST, _crc(body).encode() + b" " + body + b"\n")
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot write {self.data_dir / MANIFEST}: {exc}") from exc
+
+    def _read_snapshot(self, path: Path) -> tuple[dict[str, Any] | None, str | None]:
+        """Return the snapshot document, or None and what is wrong with it."""
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return None, f"{path} is missing (the state up to the journal's start)"
         head, _, body = raw.partition(b"\n")
         try:
             crc, length = head.decode("ascii").split()
@@ -231,10 +539,17 @@ class JournaledStore:
         except ValueError:
             ok = False
         if not ok:
-            raise JournalCorrupt(f"snapshot {path} is damaged (checksum or length mismatch)")
-        doc = json.loads(body)
-        if doc.get("version") != SNAPSHOT_VERSION:
-            raise JournalCorrupt(f"snapshot {path} has unknown version {doc.get('version')!r}")
+            return None, f"{path} is damaged (checksum or length mismatch)"
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            return None, f"{path} is damaged (not JSON)"
+        if doc.get("version") not in (SNAPSHOT_VERSION, _LEGACY_SNAPSHOT_VERSION):
+            return None, f"{path} has unknown version {doc.get('version')!r}"
+        return doc, None
+
+    def _load_snapshot_doc(self, doc: dict[str, Any]) -> None:
+        """Load a snapshot document into the inner store."""
         inner = self.inner
         inner.add_people((pid, attrs) for pid, attrs in doc["people"])
         inner.add_friendships((a, b) for a, b in doc["friendships"])
@@ -244,62 +559,163 @@ class JournaledStore:
             inner.set_consent(pid, discoverable=False)
         for pid in doc["hidden_as_mutual"]:
             inner.set_consent(pid, show_as_mutual=False)
-        seq: int = doc["seq"]
-        return seq
 
-    def _replay(self, path: Path) -> int:
-        """Apply journal records newer than the snapshot; drop a torn tail; return the count."""
-        if not path.exists():
-            return 0
-        replayed = 0
-        good_end = 0
-        with open(path, "rb") as f:
-            lines = f.read().split(b"\n")
+    def _scan_journal(self, path: Path, header: bool | None) -> _Scan:
+        """Read a journal file and say what it holds and what is wrong with it.
+
+        header: True for format 2, False for format 1, None to tell by the first bytes.
+        """
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return _Scan(exists=False)
+        if header is None:
+            header = data.startswith(_MAGIC) or not data
+        scan = _Scan(exists=True, legacy=not header)
+        start = 0
+        if header:
+            start = HEADER_BYTES
+            slots = []
+            for i in range(2):
+                m = _SLOT_RE.fullmatch(data[i * _SLOT_BYTES : (i + 1) * _SLOT_BYTES])
+                if m is not None and m.group(3).decode() == _crc(m.group(0)[:-9]):
+                    slots.append((int(m.group(1)), int(m.group(2))))
+            if not slots or len({b for b, _ in slots}) != 1:
+                scan.header_ok = False
+                what = "is empty (its header is gone)" if not data else "has a damaged header"
+                scan.problems.append(f"{path} {what}")
+            else:
+                scan.base = slots[0][0]
+                scan.head = max(s for _, s in slots)
+                # Slots differ while writes run: the newest may name a write whose record a
+                # power cut kept off the disk. Equal slots (a clean close) or one torn slot
+                # (the write in flight was the slot's) prove the newest valid one.
+                proven = len(slots) == 1 or slots[0][1] == slots[1][1]
+                scan.min_last = max(scan.head if proven else scan.head - 1, scan.base)
+        lines = data[start:].split(b"\n")
         # split() leaves the text after the last newline as the final item: b"" when the file
-        # ends cleanly, else a torn write.
+        # ends cleanly, else a write torn by a crash.
         complete, tail = lines[:-1], lines[-1]
+        scan.torn = bool(tail)
+        offset = start
+        prev = scan.base
+        damaged_since = 0  # damaged lines since the last good record
         for i, line in enumerate(complete):
+            n = i + (3 if header else 1)  # the file's line number, header lines included
+            offset += len(line) + 1
             record = self._parse(line)
             if record is None:
-                if i == len(complete) - 1 and not tail:
-                    logger.warning("journal %s: dropping a torn final record", path)
-                    break
-                raise JournalCorrupt(f"journal {path} is damaged at line {i + 1}")
-            good_end += len(line) + 1
-            if record["s"] <= self._seq:
-                continue  # already in the snapshot (a crash between snapshot and truncation)
-            self._seq = record["s"]
-            if record.get("op") not in _OPS:
-                raise JournalCorrupt(f"journal {path} line {i + 1}: unknown operation")
-            # Records are checked before they are written, and replay is deterministic, so a
-            # record that failed live fails identically here and changed nothing.
-            with contextlib.suppress(GraphMatchError):
-                self._apply(record["op"], record["a"])
-            replayed += 1
-        if tail:
-            logger.warning("journal %s: dropping a torn final record", path)
-        if good_end != path.stat().st_size:
-            with open(path, "r+b") as f:
-                f.truncate(good_end)
-                f.flush()
-                os.fsync(f.fileno())
-        return replayed
+                scan.problems.append(f"{path} is damaged at line {n} (a complete record)")
+                damaged_since += 1
+                continue
+            s = record["s"]
+            if prev is not None and s != prev + 1:
+                scan.problems.append(
+                    f"{path} has a gap at line {n}: write {s} follows write {prev}"
+                )
+                scan.lost += max(0, s - prev - 1)
+            elif prev is None:
+                scan.lost += damaged_since  # before the first record, with no base to count by
+            damaged_since = 0
+            prev = s
+            scan.records.append((n, record))
+            if not scan.problems:
+                scan.end = offset
+        if not scan.problems:
+            scan.end = offset
+        last = prev or 0
+        expected = last + damaged_since
+        if scan.min_last is not None and expected < scan.min_last:
+            scan.problems.append(
+                f"{path} is truncated: its header says it reaches write {scan.head}, the file "
+                f"ends at write {last}"
+            )
+            expected = scan.min_last
+        scan.lost += expected - last
+        return scan
 
     @staticmethod
     def _parse(line: bytes) -> dict[str, Any] | None:
-        """Return the record on one journal line, or None if it fails its checksum."""
+        """Return the record on one journal line, or None if it is damaged."""
         crc, _, body = line.partition(b" ")
         if len(crc) != 8 or crc.decode("ascii", "replace") != _crc(body):
             return None
         try:
-            record: dict[str, Any] = json.loads(body)
+            record = json.loads(body)
         except ValueError:
+            return None
+        if not isinstance(record, dict) or not isinstance(record.get("s"), int):
+            return None
+        if record.get("op") not in _OPS or not isinstance(record.get("a"), dict):
             return None
         return record
 
-    def _open_journal(self) -> None:
-        """Open the journal for appending."""
-        self._journal = open(self.data_dir / JOURNAL, "ab")  # noqa: SIM115 - kept open
+    def _replay(
+        self, records: list[tuple[int, dict[str, Any]]], *, tolerant: bool
+    ) -> tuple[int, int]:
+        """Apply records newer than the snapshot; return (applied, failed)."""
+        applied = failed = 0
+        for _, record in records:
+            if record["s"] <= self._seq:
+                continue  # already in the snapshot (a crash between the two renames)
+            try:
+                self._apply(record["op"], record["a"])
+            except GraphMatchError:
+                # Records are checked before they are written and replay is deterministic, so
+                # a record that failed live fails identically here and changed nothing. After
+                # a loss (tolerant) it may depend on what was lost: count it.
+                if tolerant:
+                    failed += 1
+                continue
+            except (KeyError, TypeError, ValueError):
+                if not tolerant:
+                    raise JournalCorrupt(f"a journal record {record['s']} is malformed") from None
+                failed += 1
+                continue
+            self._seq = record["s"]
+            applied += 1
+        return applied, failed
+
+    def _move_aside(self, paths: list[Path]) -> Path:
+        """Keep the damaged files in a new damaged-<time> folder; return it.
+
+        They are hard-linked (copied where links fail), not moved: the compaction that follows
+        renames fresh files over them, and until it has, the directory stays as it was.
+        """
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        target = self.data_dir / f"damaged-{stamp}"
+        n = 1
+        while target.exists():
+            n += 1
+            target = self.data_dir / f"damaged-{stamp}-{n}"
+        try:
+            target.mkdir()
+            for path in [*paths, self.data_dir / MANIFEST]:
+                if not path.exists():
+                    continue
+                try:
+                    os.link(path, target / path.name)
+                except OSError:
+                    shutil.copy2(path, target / path.name)
+            if self.fsync:
+                _fsync_dir(target)
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot keep the damaged files in {target}: {exc}") from exc
+        return target
+
+    def _open_journal(self, path: Path, end: int) -> None:
+        """Open the journal for writing at offset end, cutting off a torn tail."""
+        fd = os.open(path, os.O_RDWR)
+        try:
+            if os.fstat(fd).st_size != end:
+                os.ftruncate(fd, end)
+                if self.fsync:
+                    os.fsync(fd)
+        except OSError:
+            os.close(fd)
+            raise
+        self._fd = fd
+        self._end = end
 
     # -- the write path ----------------------------------------------------------------------
     def _apply(self, op: str, a: dict[str, Any]) -> Any:
@@ -327,45 +743,71 @@ class JournaledStore:
             )
         raise JournalCorrupt(f"unknown journal operation {op!r}")
 
-    def _write(self, op: str, args: dict[str, Any], check: Callable[[], Any] | None = None) -> Any:
-        """Check, journal (durably), then apply one write; return what the inner store says."""
+    def _write(self, op: str, prepare: Callable[[], dict[str, Any] | None], noop: Any) -> Any:
+        """Check, journal (durably), then apply one write; return what the inner store says.
+
+        prepare runs under the lock: it raises for a refused write, returns None for one
+        that changes nothing (then noop is returned and nothing is written), else the
+        record's arguments.
+        """
         with self._lock:
-            if self._closed:
-                raise StoreUnavailable("the store is closed")
-            if self._broken is not None:
-                raise StoreUnavailable(self._broken)
-            if check is not None:
-                check()
+            self._check_usable()
+            args = prepare()
+            if args is None:
+                return noop
             self._append({"s": self._seq + 1, "op": op, "a": args})
             self._seq += 1
             result = self._apply(op, args)
-            if self._journal is not None and self._journal.tell() > self.compact_bytes:
-                self._compact_locked()
+            if self._end > self._next_compact:
+                self._compact_quietly()
             return result
 
+    def _check_usable(self) -> None:
+        """Raise StoreUnavailable if the store is closed."""
+        if self._closed or self._fd is None:
+            raise StoreUnavailable("the store is closed")
+
     def _append(self, record: dict[str, Any]) -> None:
-        """Append one record and make it durable, or leave the journal as it was."""
-        journal = self._journal
-        if journal is None:
-            raise StoreUnavailable(self._broken or "the journal is not open")
+        """Append one record and make it durable, or leave the journal as it was and raise."""
+        fd = self._fd
+        assert fd is not None  # _check_usable ran
+        if self._tail_dirty:
+            try:
+                self._repair_tail()
+            except OSError as exc:
+                raise StoreUnavailable(f"journal cannot be repaired yet: {exc}") from exc
         body = json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode()
         line = _crc(body).encode() + b" " + body + b"\n"
-        start = journal.tell()
+        seq = record["s"]
         try:
-            journal.write(line)
-            journal.flush()
+            _write_all(fd, line, self._end)
+            # The slot for this write, in the same fsync: the header then proves the record.
+            os.pwrite(fd, _slot(self._base, seq), (seq % 2) * _SLOT_BYTES)
             if self.fsync:
-                os.fsync(journal.fileno())
+                if self._dir_dirty:
+                    _fsync_dir(self.data_dir)
+                    self._dir_dirty = False
+                os.fsync(fd)
         except OSError as exc:
-            # Cut off whatever part of the line reached the file, so the next record does not
-            # follow half of this one; if even that fails, stop taking writes.
-            try:
-                journal.truncate(start)
-                journal.seek(start)
-                journal.flush()
-            except OSError:
-                self._broken = f"journal write failed and could not be undone: {exc}"
+            # Not acknowledged, so not applied: cut off whatever part reached the file. If
+            # even that fails, the next write (or ping) tries again before writing.
+            self._tail_dirty = True
+            with contextlib.suppress(OSError):
+                self._repair_tail()
             raise StoreUnavailable(f"journal write failed: {exc}") from exc
+        self._end += len(line)
+
+    def _repair_tail(self) -> None:
+        """Cut the journal back to its last acknowledged record and restore that header slot."""
+        fd = self._fd
+        assert fd is not None
+        os.ftruncate(fd, self._end)
+        # The failed write may have set its slot to seq + 1: write it back to the last
+        # acknowledged seq, so both slots agree (the state a clean close leaves).
+        os.pwrite(fd, _slot(self._base, self._seq), ((self._seq + 1) % 2) * _SLOT_BYTES)
+        if self.fsync:
+            os.fsync(fd)
+        self._tail_dirty = False
 
     # -- compaction --------------------------------------------------------------------------
     def compact(self) -> None:
@@ -384,14 +826,23 @@ class JournaledStore:
         >>> s = JournaledStore(MemoryStore(), tempfile.mkdtemp())
         >>> _ = s.add_person("x")
         >>> s.compact()
-        >>> (s.data_dir / "journal.jsonl").stat().st_size
-        0
+        >>> (s.data_dir / "journal.jsonl").stat().st_size == HEADER_BYTES
+        True
         >>> s.close()
         """
         with self._lock:
-            if self._closed:
-                raise StoreUnavailable("the store is closed")
+            self._check_usable()
             self._compact_locked()
+
+    def _compact_quietly(self) -> None:
+        """Compact after an acknowledged write; on failure log, and retry later."""
+        try:
+            self._compact_locked()
+        except StoreUnavailable as exc:
+            # The write is journaled and applied: it must not be answered as failed. The
+            # journal stays as it was; try again once it has grown a little more.
+            self._next_compact = self._end + max(self.compact_bytes // 4, 1)
+            logger.warning("compaction failed (retried later): %s", exc)
 
     def _snapshot_doc(self) -> dict[str, Any]:
         """Return the whole inner state as JSON-ready data."""
@@ -413,55 +864,117 @@ class JournaledStore:
         }
 
     def _compact_locked(self) -> None:
-        """Snapshot then truncate the journal; the caller holds the lock (or is __init__)."""
+        """Write snapshot and empty journal to temp files, rename both in; caller holds the lock."""
         try:
             body = json.dumps(self._snapshot_doc(), separators=(",", ":"), ensure_ascii=False)
         except (TypeError, ValueError) as exc:
             raise InvalidInput(f"a journaled store keeps JSON attributes only: {exc}") from None
         data = body.encode()
-        snap = self.data_dir / SNAPSHOT
-        tmp = self.data_dir / (SNAPSHOT + ".tmp")
+        d = self.data_dir
+        snap, snap_tmp = d / SNAPSHOT, d / (SNAPSHOT + ".tmp")
+        journal, journal_tmp = d / JOURNAL, d / (JOURNAL + ".tmp")
+        seq = self._seq
+        new_fd: int | None = None
         try:
-            with open(tmp, "wb") as f:
+            with open(snap_tmp, "wb") as f:
                 f.write(f"{_crc(data)} {len(data)}\n".encode())
                 f.write(data)
                 f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, snap)
-            _fsync_dir(self.data_dir)
+                if self.fsync:
+                    os.fsync(f.fileno())
+            new_fd = os.open(journal_tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+            _write_all(new_fd, _slot(seq, seq) * 2, 0)
+            if self.fsync:
+                os.fsync(new_fd)
+            # Snapshot first: a crash before the journal's rename leaves the new snapshot
+            # beside the old journal, whose records up to seq replay skips.
+            os.replace(snap_tmp, snap)
+            os.replace(journal_tmp, journal)
         except OSError as exc:
-            # The old snapshot and the journal are untouched: nothing is lost.
-            raise StoreUnavailable(f"cannot write snapshot in {self.data_dir}: {exc}") from exc
-        # A crash from here on leaves old records in the journal; their sequence numbers are
-        # at most the snapshot's, so replay skips them.
-        if self._journal is not None:
-            self._journal.close()
-            self._journal = None
-        try:
-            with open(self.data_dir / JOURNAL, "wb") as f:
-                os.fsync(f.fileno())
-            _fsync_dir(self.data_dir)
-            self._open_journal()
-        except OSError as exc:
-            self._broken = f"cannot reopen the journal in {self.data_dir}: {exc}"
-            raise StoreUnavailable(self._broken) from exc
+            if new_fd is not None:
+                os.close(new_fd)
+            for tmp in (snap_tmp, journal_tmp):
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+            # The old journal is still the one in place (and in use): nothing is lost.
+            raise StoreUnavailable(f"cannot compact in {d}: {exc}") from exc
+        self._close_fd()
+        self._fd, self._end, self._base = new_fd, HEADER_BYTES, seq
+        self._tail_dirty = False
+        self._next_compact = self.compact_bytes
+        if self.fsync:
+            try:
+                _fsync_dir(d)
+            except OSError:
+                self._dir_dirty = True  # flushed before the next write is acknowledged
+
+    # -- presence beside the graph -----------------------------------------------------------
+    def presence_index(self) -> FilePresenceIndex:
+        """Return the presence index kept in this data dir, durable like the journal.
+
+        Check-ins and events go to ``presence.jsonl`` beside the journal, each ``fsync``-ed
+        before it is applied; the directory lock makes this process its only writer, so the
+        file is compacted on opening. One index per store: every call returns the same one.
+
+        Returns
+        -------
+        FilePresenceIndex
+
+        Raises
+        ------
+        JournalCorrupt
+            If a complete line of the file is damaged (unless the store was opened with
+            ``recover=True``, which skips such lines).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> s = JournaledStore(MemoryStore(), tempfile.mkdtemp())
+        >>> s.presence_index() is s.presence_index(), s.presence_index().path.name
+        (True, 'presence.jsonl')
+        >>> s.close()
+        """
+        from graphmatch.presence.file import FilePresenceIndex
+
+        with self._lock:
+            self._check_usable()
+            if self._presence is None:
+                self._presence = FilePresenceIndex(
+                    self.data_dir / PRESENCE, fsync=self.fsync, compact=True, recover=self.recover
+                )
+            return self._presence
 
     # -- lifecycle ---------------------------------------------------------------------------
     def ping(self) -> None:
-        """Raise StoreUnavailable if the store is closed or its journal failed."""
-        if self._closed:
-            raise StoreUnavailable("the store is closed")
-        if self._broken is not None:
-            raise StoreUnavailable(self._broken)
+        """Raise StoreUnavailable if the store is closed or its journal cannot be written."""
+        self._check_usable()
+        if self._tail_dirty:
+            with self._lock:
+                try:
+                    if self._tail_dirty:
+                        self._repair_tail()
+                except OSError as exc:
+                    raise StoreUnavailable(f"journal cannot be repaired: {exc}") from exc
+
+    def _close_fd(self) -> None:
+        """Close the journal's descriptor, if open."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     def close(self) -> None:
-        """Close the journal and release the directory; the store is unusable afterwards."""
+        """Mark the journal cleanly closed and release the directory; the store is unusable."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-            if self._journal is not None:
-                self._journal.close()
+            if self._fd is not None and not self._tail_dirty:
+                # Both slots equal: the next open knows the last record must be there.
+                with contextlib.suppress(OSError):
+                    _write_all(self._fd, _slot(self._base, self._seq) * 2, 0)
+                    if self.fsync:
+                        os.fsync(self._fd)
+            self._close_fd()
             self._lockfile.close()  # closing the file releases the flock
 
     def __enter__(self) -> JournaledStore:
@@ -477,6 +990,12 @@ class JournaledStore:
             if not self.inner.exists(pid):
                 raise PersonNotFound(pid)
 
+    def _changes(self, person_id: str, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Return those of attrs that differ from the person's stored ones."""
+        have = self.inner.graph.nodes[person_id]
+        missing = object()
+        return {k: v for k, v in attrs.items() if not _same(have.get(k, missing), v)}
+
     def add_person(
         self, person_id: str, attrs: Mapping[str, Any] | None = None, *, exist_ok: bool = True
     ) -> bool:
@@ -484,74 +1003,125 @@ class JournaledStore:
         check_id(person_id)
         clean = _check_attrs(attrs)
 
-        def check() -> None:
-            if not exist_ok and self.inner.exists(person_id):
-                raise PersonExists(person_id)
+        def prepare() -> dict[str, Any] | None:
+            if self.inner.exists(person_id):
+                if not exist_ok:
+                    raise PersonExists(person_id)
+                changed = self._changes(person_id, clean)
+                if not changed:
+                    return None
+                return {"id": person_id, "attrs": changed, "exist_ok": True}
+            return {"id": person_id, "attrs": clean, "exist_ok": exist_ok}
 
-        args = {"id": person_id, "attrs": clean, "exist_ok": exist_ok}
-        created: bool = self._write("add_person", args, check)
+        created: bool = self._write("add_person", prepare, False)
         return created
 
     def add_people(self, people: Iterable[tuple[str, Mapping[str, Any]]]) -> int:
         """Create or update many people in one journal record; return how many were given."""
-        batch = [[check_id(pid), _check_attrs(attrs)] for pid, attrs in people]
+        batch = [(check_id(pid), _check_attrs(attrs)) for pid, attrs in people]
         if not batch:
             return 0
-        count: int = self._write("add_people", {"people": batch})
-        return count
+
+        def prepare() -> dict[str, Any] | None:
+            merged: dict[str, dict[str, Any]] = {}
+            for pid, attrs in batch:  # later entries win, as in the inner store
+                merged.setdefault(pid, {}).update(attrs)
+            out = []
+            for pid, attrs in merged.items():
+                if not self.inner.exists(pid):
+                    out.append([pid, attrs])
+                elif changed := self._changes(pid, attrs):
+                    out.append([pid, changed])
+            return {"people": out} if out else None
+
+        self._write("add_people", prepare, 0)
+        return len(batch)
 
     def remove_person(self, person_id: str) -> None:
         """Delete a person with their friendships, blocks and flags."""
-        self._write("remove_person", {"id": person_id}, lambda: self._require(person_id))
+
+        def prepare() -> dict[str, Any]:
+            self._require(person_id)
+            return {"id": person_id}
+
+        self._write("remove_person", prepare, None)
 
     def add_friendship(self, a: str, b: str) -> bool:
         """Befriend two existing people; return True if the friendship is new."""
         if a == b:
             raise InvalidInput(f"a person cannot befriend themselves ({a!r})")
-        self._require(a, b)
-        if self.inner.graph.has_edge(a, b):
-            return False  # idempotent: nothing to journal
 
-        def check() -> None:
+        def prepare() -> dict[str, Any] | None:
             self._require(a, b)
+            return None if self.inner.graph.has_edge(a, b) else {"a": a, "b": b}
 
-        new: bool = self._write("add_friendship", {"a": a, "b": b}, check)
+        new: bool = self._write("add_friendship", prepare, False)
         return new
 
     def add_friendships(self, pairs: Iterable[tuple[str, str]]) -> int:
-        """Bulk-add friendships (one journal record), creating missing people."""
-        batch = [[check_id(a), check_id(b)] for a, b in pairs]
+        """Bulk-add friendships (one journal record of the new ones), creating missing people."""
+        batch = [(check_id(a), check_id(b)) for a, b in pairs]
         for a, b in batch:
             if a == b:
                 raise InvalidInput(f"a person cannot befriend themselves ({a!r})")
         if not batch:
             return 0
-        new: int = self._write("add_friendships", {"pairs": batch})
-        return new
+
+        def prepare() -> dict[str, Any] | None:
+            has_edge = self.inner.graph.has_edge
+            seen: set[tuple[str, str]] = set()
+            new = []
+            for a, b in batch:
+                key = (a, b) if a < b else (b, a)
+                if key not in seen and not has_edge(a, b):
+                    seen.add(key)
+                    new.append([a, b])
+            return {"pairs": new} if new else None
+
+        count: int = self._write("add_friendships", prepare, 0)
+        return count
 
     def remove_friendship(self, a: str, b: str) -> bool:
         """Remove a friendship; return True if there was one."""
-        self._require(a, b)
-        if not self.inner.graph.has_edge(a, b):
-            return False  # nothing to journal
-        removed: bool = self._write(
-            "remove_friendship", {"a": a, "b": b}, lambda: self._require(a, b)
-        )
+
+        def prepare() -> dict[str, Any] | None:
+            self._require(a, b)
+            return {"a": a, "b": b} if self.inner.graph.has_edge(a, b) else None
+
+        removed: bool = self._write("remove_friendship", prepare, False)
         return removed
+
+    def _blocks(self, person_id: str, other: str) -> bool:
+        """Return whether person_id blocks other (not the other way round)."""
+        inner = self.inner
+        # blocked_with is both directions; only when it names other is the exact list needed.
+        return other in inner.blocked_with(person_id) and (person_id, other) in set(
+            inner.block_pairs()
+        )
 
     def block(self, person_id: str, other: str) -> None:
         """Record that person_id blocks other."""
         if person_id == other:
             raise InvalidInput(f"a person cannot block themselves ({person_id!r})")
-        self._write(
-            "block", {"id": person_id, "other": other}, lambda: self._require(person_id, other)
-        )
+
+        def prepare() -> dict[str, Any] | None:
+            self._require(person_id, other)
+            if self._blocks(person_id, other):
+                return None
+            return {"id": person_id, "other": other}
+
+        self._write("block", prepare, None)
 
     def unblock(self, person_id: str, other: str) -> None:
         """Remove person_id's block of other, if any."""
-        self._write(
-            "unblock", {"id": person_id, "other": other}, lambda: self._require(person_id, other)
-        )
+
+        def prepare() -> dict[str, Any] | None:
+            self._require(person_id, other)
+            if not self._blocks(person_id, other):
+                return None
+            return {"id": person_id, "other": other}
+
+        self._write("unblock", prepare, None)
 
     def set_consent(
         self,
@@ -561,8 +1131,18 @@ class JournaledStore:
         show_as_mutual: bool | None = None,
     ) -> None:
         """Set the consent flags given (None leaves a flag unchanged)."""
-        args = {"id": person_id, "discoverable": discoverable, "show_as_mutual": show_as_mutual}
-        self._write("set_consent", args, lambda: self._require(person_id))
+
+        def prepare() -> dict[str, Any] | None:
+            self._require(person_id)
+            now = self.inner.person(person_id)
+            d, m = discoverable, show_as_mutual
+            d = None if d is None or now["discoverable"] == d else d
+            m = None if m is None or now["show_as_mutual"] == m else m
+            if d is None and m is None:
+                return None
+            return {"id": person_id, "discoverable": d, "show_as_mutual": m}
+
+        self._write("set_consent", prepare, None)
 
     # -- reads: straight to the inner store ----------------------------------------------------
     def exists(self, person_id: str) -> bool:
