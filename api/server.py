@@ -178,6 +178,9 @@ def serve(
             from seed_data import generate
 
             network = generate(demo_people, seed=0)
+            if any(not store.exists(p) for p in network.event.attendees):
+                print("graphmatch: demo: no event (the store holds another demo)", file=sys.stderr)
+                network = None
         if network is not None:  # presence lives in the app, so check in after create_app
             print(f"graphmatch: {check_in_demo_event(app, network)}", file=sys.stderr, flush=True)
         server: Any = waitress.create_server(

@@ -158,3 +158,9 @@ def test_the_demo_event_is_there_after_every_start(
     status, again = third.call("GET", "/v1/events/event-1")
     assert status == 200 and again["attendees"] == attendees
     assert third.stop(signal.SIGTERM) == 0
+    (data / "presence.jsonl").unlink()
+    # Another demo size names people this store does not hold: serve anyway, without the event.
+    fourth = start_server(data, "--demo", "--demo-people", "5000")
+    assert fourth.call("GET", "/v1/events/event-1")[0] == 404
+    assert fourth.stop(signal.SIGTERM) == 0
+    assert "demo: no event" in fourth.stderr
