@@ -131,9 +131,9 @@ def _emit(
     explain: bool,
     lit: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     out: np.ndarray,
-    write: bool,
 ) -> int:
-    """Write (or, with write False, only measure) the block's lines; return their size."""
+    """Write the block's lines into out (big enough); return their size."""
+    write = True
     l_open, l_sugg, l_end, l_score, l_count, l_mutual = lit
     at = 0
     sp = 1  # past the "[" of the score list's repr
@@ -226,8 +226,21 @@ def encode_lines(
     explain = named is not None
     nm = np.zeros((0, 0, 0), np.int64) if named is None else np.ascontiguousarray(named, np.int64)
     lit = (_OPEN, _SUGG, _END, _SCORE, _COUNT, _MUTUAL)
-    args = (pbuf, pstart, ibuf, istart, found, counts, lengths, sbuf, nm, explain, lit)
-    size = _emit(*args, np.zeros(0, np.uint8), False)
-    out = np.empty(size, np.uint8)
-    _emit(*args, out, True)
-    return out
+    # One pass into a buffer of a bound computed with numpy (exact but for 20 bytes per count),
+    # not a measuring pass and a writing pass: the measuring pass was half the kernel's time.
+    mask = np.arange(found.shape[1])[None, :] < lengths[:, None]
+    id_len = np.diff(istart) - 1
+    items = int(lengths.sum())
+    bound = (
+        len(pbuf)
+        + len(lengths) * (len(_OPEN) + len(_SUGG) + len(_END))
+        + int(id_len[found[mask]].sum())
+        + len(sbuf)
+        + items * (1 + len(_OPEN) + len(_SCORE) + len(_COUNT) + 20 + 1)
+    )
+    if named is not None:
+        picked = nm[mask]
+        bound += items * (len(_MUTUAL) + 1) + int((id_len[picked[picked >= 0]] + 1).sum())
+    out = np.empty(bound, np.uint8)
+    size = _emit(pbuf, pstart, ibuf, istart, found, counts, lengths, sbuf, nm, explain, lit, out)
+    return out[:size]
