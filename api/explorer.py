@@ -23,6 +23,7 @@ from flask import Flask, send_from_directory
 from flask.typing import ResponseReturnValue
 
 from api.routing import ApiBlueprint
+from graphmatch.presence import ListsEvents
 
 __all__ = ["CSP", "bp", "demo_story"]
 
@@ -78,9 +79,11 @@ def demo_story(app: Flask, base_url: str) -> str | None:
 
     Examples
     --------
-    >>> import networkx as nx, graphmatch as gm
+    >>> import graphmatch as gm
     >>> from api import create_app
-    >>> app = create_app(store=gm.MemoryStore(nx.Graph([("a", "m"), ("b", "m")])))
+    >>> store = gm.MemoryStore()
+    >>> _ = store.add_friendships([("a", "m"), ("b", "m")])
+    >>> app = create_app(store=store)
     >>> svc = app.extensions["graphmatch.presence.service"]
     >>> _ = svc.add_event("conf", name="Conf")
     >>> _ = svc.check_in("a", event_id="conf"), svc.check_in("b", event_id="conf")
@@ -88,11 +91,11 @@ def demo_story(app: Flask, base_url: str) -> str | None:
     "explorer: open http://127.0.0.1:8080/ - event 'Conf' (conf): a and b share 1 friends"
     """
     svc = app.extensions["graphmatch.presence.service"]
-    lister = getattr(svc.index, "event_ids", None)
-    if lister is None:
+    index = svc.index
+    if not isinstance(index, ListsEvents):
         return None
     with app.app_context():
-        for event_id in lister(None, 100):
+        for event_id in index.event_ids(None, 100):
             pairs = svc.top_pairs(event_id, limit=1, explain=0)
             if pairs:
                 best = pairs[0]

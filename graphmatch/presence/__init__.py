@@ -33,7 +33,12 @@ from graphmatch.presence.geo import (
 )
 from graphmatch.presence.memory import MemoryPresenceIndex
 from graphmatch.presence.model import CheckIn, EventInfo, EventPair, Nearby
-from graphmatch.presence.protocol import PresenceIndex
+from graphmatch.presence.protocol import (
+    BucketsAttendees,
+    ListsBlockedPairs,
+    ListsEvents,
+    PresenceIndex,
+)
 from graphmatch.presence.service import Presence
 
 __all__ = [
@@ -44,10 +49,13 @@ __all__ = [
     "MAX_TTL_S",
     "MIN_RADIUS_M",
     "MIN_TTL_S",
+    "BucketsAttendees",
     "CheckIn",
     "EventInfo",
     "EventNotFound",
     "EventPair",
+    "ListsBlockedPairs",
+    "ListsEvents",
     "MemoryPresenceIndex",
     "Nearby",
     "NotCheckedIn",

@@ -115,9 +115,9 @@ class MemoryStore:
 
         Examples
         --------
-        >>> import tempfile, os
+        >>> import os, pathlib, tempfile
         >>> p = os.path.join(tempfile.mkdtemp(), "g.txt")
-        >>> _ = open(p, "w").write("1 2\\n2 3\\n")
+        >>> _ = pathlib.Path(p).write_text("1 2\\n2 3\\n")
         >>> MemoryStore.from_edgelist(p).counts()
         (3, 2)
         """

@@ -358,7 +358,7 @@ def test_an_unexpected_error_is_a_json_500_without_a_traceback() -> None:
 
 def test_unknown_routes_and_methods_are_json_404_and_405(client: FlaskClient) -> None:
     error(client.get("/v1/nothing/here"), 404, "not_found")
-    error(client.get("/"), 404, "not_found")
+    error(client.get("/nothing"), 404, "not_found")
     r = client.patch("/v1/people/a")
     error(r, 405, "method_not_allowed")
     assert "GET" in r.headers["Allow"]
