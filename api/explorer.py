@@ -17,9 +17,10 @@ the script small enough to read in one sitting.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from flask import Flask, send_from_directory
+from flask import Flask, Response
 from flask.typing import ResponseReturnValue
 
 from api.routing import ApiBlueprint
@@ -46,7 +47,10 @@ bp = ApiBlueprint(
 def index() -> ResponseReturnValue:
     """Serve the explorer page."""
     assert bp.static_folder is not None
-    response = send_from_directory(bp.static_folder, "index.html")
+    # Read whole rather than streamed: the page is a few kB, and a streamed file response
+    # holds a file handle until the client (or a test) closes the response.
+    page = (Path(bp.static_folder) / "index.html").read_bytes()
+    response = Response(page, mimetype="text/html")
     response.headers["Content-Security-Policy"] = CSP
     response.headers["Cache-Control"] = "no-cache"
     return response
