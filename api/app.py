@@ -12,8 +12,11 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from api import discovery, explorer, friends, health, people, presence, privacy
+from api.accesslog import AccessLog
 from api.auth import KeyRing
 from api.errors import register_error_handlers
+from api.guard import install_guard
+from api.limits import install_limits
 from api.openapi import build_openapi
 from api.routing import ApiBlueprint, Services
 from api.settings import load_settings
@@ -114,6 +117,10 @@ def create_app(config: Mapping[str, Any] | None = None, store: GraphStore | None
         matcher = app.extensions["graphmatch"].matcher
         presence.init_presence(app, Presence(store, matcher=matcher, index=store.presence_index()))
     register_error_handlers(app)
+    # Refusals first (shed, rate limits, Host, content type): they must cost less than work.
+    install_limits(app, keys)
+    install_guard(app, keyless=not keys.enabled and not settings["OPEN"])
+    app.wsgi_app = AccessLog(app.wsgi_app)  # type: ignore[method-assign]
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
     groups = [(bp.url_prefix or "", bp.operations) for bp in BLUEPRINTS]

@@ -13,10 +13,18 @@ from collections.abc import Mapping
 
 from api.errors import ApiError
 
-__all__ = ["KeyRing"]
+__all__ = ["KeyRing", "presented_key"]
 
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="graphmatch"'}
+
+
+def presented_key(authorization: str | None, api_key: str | None) -> str | None:
+    """Return the key a request presents (``X-API-Key`` wins over a Bearer token), or None."""
+    auth = authorization or ""
+    if api_key is None and auth[:7].lower() == "bearer ":
+        return auth[7:].strip()
+    return api_key
 
 
 def _digest(key: str) -> bytes:
@@ -85,10 +93,7 @@ class KeyRing:
         """
         if not self._entries:
             return
-        presented = api_key
-        auth = authorization or ""
-        if presented is None and auth[:7].lower() == "bearer ":
-            presented = auth[7:].strip()
+        presented = presented_key(authorization, api_key)
         if not presented:
             raise ApiError(401, "unauthorized", "an API key is required", {}, _CHALLENGE)
         scope = self.scope_of(presented)

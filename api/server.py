@@ -146,7 +146,8 @@ def serve(
     StoreUnavailable
         If the store cannot be opened.
     """
-    import waitress
+    from api import accesslog
+    from api.overload import create_server
 
     overrides: dict[str, Any] = {}
     if data_dir is not None:
@@ -183,9 +184,10 @@ def serve(
                 network = None
         if network is not None:  # presence lives in the app, so check in after create_app
             print(f"graphmatch: {check_in_demo_event(app, network)}", file=sys.stderr, flush=True)
-        server: Any = waitress.create_server(
-            app, host=host, port=port, threads=threads, ident="graphmatch"
-        )
+        stop_log = accesslog.configure(str(settings["ACCESS_LOG"]), sys.stderr)
+        server: Any = create_server(app, host, port, threads, settings)
+        # The Host check (api.guard) accepts the loopback names with this port only.
+        app.config["PORT"] = getattr(server, "effective_port", None)
         signal.signal(signal.SIGTERM, _stop)
         people, friendships = store.counts()
         durable = f"journaled in {data_dir}" if settings.get("DATA_DIR") else "not persisted"
@@ -194,7 +196,11 @@ def serve(
             f"({durable}) on http://{host}:{server.effective_port}",
             flush=True,
         )
-        server.run()  # returns after SIGINT/SIGTERM, once in-flight requests are done
+        try:
+            server.run()  # returns after SIGINT/SIGTERM, once in-flight requests are done
+        finally:
+            if dropped := stop_log():
+                print(f"graphmatch: {dropped} access log lines dropped", file=sys.stderr)
     finally:
         store.close()
     return 0

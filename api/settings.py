@@ -12,7 +12,22 @@ setting (``app.config``)       environment variable                            d
 ``MAX_CONTENT_LENGTH``         ``GRAPHMATCH_MAX_BODY_BYTES``                    1 MiB
 ``BULK_MAX_ITEMS``             ``GRAPHMATCH_BULK_MAX_ITEMS``                    10,000
 ``RANK_MAX_CANDIDATES``        ``GRAPHMATCH_RANK_MAX_CANDIDATES``               10,000
+``ALLOWED_HOSTS``              ``GRAPHMATCH_ALLOWED_HOSTS`` (comma-separated)   loopback names
+``PORT``                       (set by ``serve`` to the bound port)             none
+``RATE_PER_ADDRESS``           ``GRAPHMATCH_RATE_PER_ADDRESS`` (requests/s)     50
+``RATE_PER_KEY``               ``GRAPHMATCH_RATE_PER_KEY`` (requests/s)         200
+``RATE_BURST_S``               ``GRAPHMATCH_RATE_BURST_S`` (seconds of rate)    2
+``RATE_LIMIT_LOOPBACK``        ``GRAPHMATCH_RATE_LIMIT_LOOPBACK=1``             false
+``AUTH_FAILURES_PER_MIN``      ``GRAPHMATCH_AUTH_FAILURES_PER_MIN``             30
+``MAX_QUEUE_WAIT_S``           ``GRAPHMATCH_MAX_QUEUE_WAIT_S``                  0.5
+``MAX_QUEUE``                  ``GRAPHMATCH_MAX_QUEUE`` (requests waiting)      1,024
+``MAX_CONNECTIONS``            ``GRAPHMATCH_MAX_CONNECTIONS``                   4,000
+``IDLE_TIMEOUT_S``             ``GRAPHMATCH_IDLE_TIMEOUT_S``                    30
+``REQUEST_TIMEOUT_S``          ``GRAPHMATCH_REQUEST_TIMEOUT_S``                 10
+``ACCESS_LOG``                 ``GRAPHMATCH_ACCESS_LOG`` (``-``, ``off``, path)  ``-`` (stderr)
 =============================  ==============================================  ===============
+
+A rate of 0 turns that limit off. See docs/http.md, "Limits under load", for what each one does.
 """
 
 from __future__ import annotations
@@ -33,7 +48,36 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "BULK_MAX_ITEMS": 10_000,
     "RANK_MAX_CANDIDATES": 10_000,
+    "ALLOWED_HOSTS": (),
+    "PORT": None,
+    "RATE_PER_ADDRESS": 50.0,
+    "RATE_PER_KEY": 200.0,
+    "RATE_BURST_S": 2.0,
+    "RATE_LIMIT_LOOPBACK": False,
+    "AUTH_FAILURES_PER_MIN": 30.0,
+    "MAX_QUEUE_WAIT_S": 0.5,
+    "MAX_QUEUE": 1024,
+    "MAX_CONNECTIONS": 4000,
+    "IDLE_TIMEOUT_S": 30,
+    "REQUEST_TIMEOUT_S": 10,
+    "ACCESS_LOG": "-",
 }
+
+#: Numeric settings read from the environment: (setting, variable, type).
+_NUMBERS: tuple[tuple[str, str, type[int] | type[float]], ...] = (
+    ("MAX_CONTENT_LENGTH", "GRAPHMATCH_MAX_BODY_BYTES", int),
+    ("BULK_MAX_ITEMS", "GRAPHMATCH_BULK_MAX_ITEMS", int),
+    ("RANK_MAX_CANDIDATES", "GRAPHMATCH_RANK_MAX_CANDIDATES", int),
+    ("RATE_PER_ADDRESS", "GRAPHMATCH_RATE_PER_ADDRESS", float),
+    ("RATE_PER_KEY", "GRAPHMATCH_RATE_PER_KEY", float),
+    ("RATE_BURST_S", "GRAPHMATCH_RATE_BURST_S", float),
+    ("AUTH_FAILURES_PER_MIN", "GRAPHMATCH_AUTH_FAILURES_PER_MIN", float),
+    ("MAX_QUEUE_WAIT_S", "GRAPHMATCH_MAX_QUEUE_WAIT_S", float),
+    ("MAX_QUEUE", "GRAPHMATCH_MAX_QUEUE", int),
+    ("MAX_CONNECTIONS", "GRAPHMATCH_MAX_CONNECTIONS", int),
+    ("IDLE_TIMEOUT_S", "GRAPHMATCH_IDLE_TIMEOUT_S", int),
+    ("REQUEST_TIMEOUT_S", "GRAPHMATCH_REQUEST_TIMEOUT_S", int),
+)
 
 SCOPES = ("read", "write")
 
@@ -124,16 +168,22 @@ def load_settings(
         out["DATA_DIR"] = environ["GRAPHMATCH_DATA_DIR"]
     if environ.get("GRAPHMATCH_STORE"):
         out["STORE"] = environ["GRAPHMATCH_STORE"]
-    for name, var in (
-        ("MAX_CONTENT_LENGTH", "GRAPHMATCH_MAX_BODY_BYTES"),
-        ("BULK_MAX_ITEMS", "GRAPHMATCH_BULK_MAX_ITEMS"),
-        ("RANK_MAX_CANDIDATES", "GRAPHMATCH_RANK_MAX_CANDIDATES"),
-    ):
+    if environ.get("GRAPHMATCH_ALLOWED_HOSTS"):
+        names = environ["GRAPHMATCH_ALLOWED_HOSTS"].split(",")
+        out["ALLOWED_HOSTS"] = tuple(n.strip().lower() for n in names if n.strip())
+    if environ.get("GRAPHMATCH_RATE_LIMIT_LOOPBACK"):
+        out["RATE_LIMIT_LOOPBACK"] = _flag(environ["GRAPHMATCH_RATE_LIMIT_LOOPBACK"])
+    if environ.get("GRAPHMATCH_ACCESS_LOG"):
+        out["ACCESS_LOG"] = environ["GRAPHMATCH_ACCESS_LOG"]
+    for name, var, kind in _NUMBERS:
         if environ.get(var):
             try:
-                out[name] = int(environ[var])
+                number = kind(environ[var])
             except ValueError:
-                raise InvalidInput(f"{var} must be an integer") from None
+                raise InvalidInput(f"{var} must be a number ({kind.__name__})") from None
+            if number < 0:
+                raise InvalidInput(f"{var} must not be negative")
+            out[name] = number
     for name, value in (config or {}).items():
         if name == "API_KEYS" and isinstance(value, str):
             value = parse_keys(value)

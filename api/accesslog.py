@@ -1,0 +1,193 @@
+"""The access log: one JSON line per request, with a request id, and never a secret.
+
+Each line holds ``time``, ``request_id``, ``remote``, ``method``, ``path`` (no query string:
+it may carry tokens), ``status``, ``duration_ms`` and ``bytes``. Headers are never logged, so
+neither is an API key or an ``Authorization`` header. A request may bring its own
+``X-Request-Id`` (1-128 characters of letters, digits and ``._:-``); otherwise one is made.
+Either way the response echoes it, and the view can read it as
+``request.environ["graphmatch.request_id"]``.
+
+Lines go through a bounded queue to a writer thread, so a slow or stuck log reader (a full pipe)
+never stalls a request: past the bound, lines are dropped and counted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import logging.handlers
+import queue
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import IO, Any
+
+__all__ = ["REQUEST_ID_HEADER", "AccessLog", "DroppingQueueHandler", "configure", "logger"]
+
+logger = logging.getLogger("graphmatch.access")
+
+REQUEST_ID_HEADER = "X-Request-Id"
+_VALID_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def request_id(environ: dict[str, Any]) -> str:
+    """Return the request's own id if it is well formed, else a new random one."""
+    given = environ.get("HTTP_X_REQUEST_ID", "")
+    if isinstance(given, str) and _VALID_ID.fullmatch(given):
+        return given
+    return uuid.uuid4().hex
+
+
+class AccessLog:
+    """WSGI middleware that gives each request an id and logs it as one JSON line.
+
+    Parameters
+    ----------
+    app : WSGI application
+        The application to wrap.
+    log : logging.Logger, default :data:`logger`
+        Where the lines go (at INFO).
+
+    Examples
+    --------
+    >>> def hello(environ, start_response):
+    ...     start_response("200 OK", [("Content-Type", "text/plain")])
+    ...     return [b"hi"]
+    >>> seen = {}
+    >>> wrapped = AccessLog(hello)
+    >>> body = wrapped({"REQUEST_METHOD": "GET", "PATH_INFO": "/",
+    ...                 "HTTP_X_REQUEST_ID": "abc-1"}, lambda s, h, e=None: seen.update(h=h))
+    >>> b"".join(body), dict(seen["h"])["X-Request-Id"]
+    (b'hi', 'abc-1')
+    """
+
+    def __init__(self, app: WSGIApp, log: logging.Logger = logger) -> None:
+        self.app = app
+        self.log = log
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        started = time.perf_counter()
+        rid = request_id(environ)
+        environ["graphmatch.request_id"] = rid
+        seen: dict[str, Any] = {"status": 0}
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            seen["status"] = int(status.split(" ", 1)[0])
+            headers = [(k, v) for k, v in headers if k.lower() != "x-request-id"]
+            headers.append((REQUEST_ID_HEADER, rid))
+            return start_response(status, headers, exc_info)
+
+        body = self.app(environ, start)
+        return self._finish(body, environ, seen, started)
+
+    def _finish(
+        self, body: Iterable[bytes], environ: dict[str, Any], seen: dict[str, Any], started: float
+    ) -> Iterator[bytes]:
+        """Pass the body on; log the line once it is sent (or the client went away)."""
+        sent = 0
+        try:
+            for chunk in body:
+                sent += len(chunk)
+                yield chunk
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+            if self.log.isEnabledFor(logging.INFO):
+                self.log.info(
+                    "%s",
+                    json.dumps(
+                        {
+                            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                            "request_id": environ["graphmatch.request_id"],
+                            "remote": environ.get("REMOTE_ADDR", ""),
+                            "method": environ.get("REQUEST_METHOD", ""),
+                            # PATH_INFO only: the query string may hold a token.
+                            "path": _printable(environ.get("PATH_INFO", "")),
+                            "status": seen["status"],
+                            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                            "bytes": sent,
+                        },
+                        ensure_ascii=True,
+                    ),
+                )
+
+
+def _printable(path: str) -> str:
+    # WSGI gives the path as latin-1-decoded bytes; cap it so one request cannot flood the log.
+    return path[:512]
+
+
+class DroppingQueueHandler(logging.handlers.QueueHandler):
+    """A queue handler that drops a record when its bounded queue is full, and counts it."""
+
+    def __init__(self, q: queue.Queue[Any]) -> None:
+        super().__init__(q)
+        self.dropped = 0
+
+    def enqueue(self, record: logging.LogRecord) -> None:
+        """Put the record on the queue if there is room; never wait."""
+        try:
+            self.queue.put_nowait(record)
+        except queue.Full:
+            self.dropped += 1
+
+
+def configure(target: str, stream: IO[str]) -> Callable[[], int]:
+    """Send the access log to ``"-"`` (the given stream), a file path, or nowhere (``"off"``).
+
+    Parameters
+    ----------
+    target : str
+        ``ACCESS_LOG``: ``"-"``, ``"off"`` or a file path (appended to).
+    stream : text stream
+        Where ``"-"`` writes (the server's stderr).
+
+    Returns
+    -------
+    callable
+        Stops the writer thread after what is queued was written (waiting at most two seconds
+        for a stuck reader); returns how many lines were dropped.
+    """
+    logger.propagate = False
+    for old in list(logger.handlers):
+        logger.removeHandler(old)
+    if target.strip().lower() in {"off", "none", "0", ""}:
+        logger.setLevel(logging.WARNING)  # INFO lines are not even formatted
+        return lambda: 0
+    out: IO[str] = stream if target == "-" else open(target, "a", encoding="utf-8")  # noqa: SIM115
+    q: queue.Queue[Any] = queue.Queue(maxsize=10_000)
+    handler = DroppingQueueHandler(q)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+
+    def write() -> None:
+        while (record := q.get()) is not None:
+            try:
+                out.write(record.getMessage() + "\n")
+                out.flush()
+            except (OSError, ValueError):
+                pass  # the reader went away: the log is lost, the server goes on
+
+    writer = threading.Thread(target=write, name="graphmatch-access-log", daemon=True)
+    writer.start()
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+    def stop() -> int:
+        logger.removeHandler(handler)
+        with contextlib.suppress(queue.Full):
+            q.put(None, timeout=2)
+        writer.join(timeout=2)
+        if out is not stream:
+            out.close()
+        return handler.dropped
+
+    return stop

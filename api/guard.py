@@ -1,0 +1,136 @@
+"""What a web page must not do to a local server, and the headers every response carries.
+
+A keyless server (no API keys, not ``OPEN``) only binds to loopback, so anything that can
+reach it is on this machine, including a browser showing someone else's page. Two checks stop
+that page from using it:
+
+* **Host** (DNS rebinding): a page on ``evil.example`` whose name is made to resolve to
+  127.0.0.1 sends ``Host: evil.example``. Only ``localhost``, ``127.0.0.1`` and ``[::1]`` (with
+  the served port when it is known) and the names in ``ALLOWED_HOSTS`` pass; others get 421.
+* **Content type** (CSRF): a page may send a cross-origin ``POST`` without asking first only
+  with a form or ``text/plain`` body. A write with a body that is not ``application/json``
+  gets 415, and a JSON body makes the browser ask first (a CORS preflight this API never grants).
+
+Every response gets ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` and
+``X-Frame-Options: DENY``; API answers (personal data) get ``Cache-Control: no-store``; the docs
+page gets a Content-Security-Policy allowing only its own origin.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, request
+
+from api.errors import ApiError
+
+__all__ = ["DOCS_CSP", "LOOPBACK_NAMES", "host_allowed", "install_guard"]
+
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]"})
+
+#: The docs page loads its script, style and the OpenAPI document from this origin only.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+def host_allowed(host: str, port: int | None, extra: frozenset[str] = frozenset()) -> bool:
+    """Return whether a ``Host`` header names this loopback server.
+
+    Parameters
+    ----------
+    host : str
+        The header, e.g. ``"localhost:8080"`` or ``"[::1]:8080"``.
+    port : int or None
+        The served port; None accepts any port (the port is unknown outside ``serve``).
+    extra : frozenset of str
+        More names (lower case) to accept, with any port: ``ALLOWED_HOSTS``.
+
+    Examples
+    --------
+    >>> host_allowed("localhost:8080", 8080), host_allowed("127.0.0.1:9", 8080)
+    (True, False)
+    >>> host_allowed("evil.example:8080", 8080), host_allowed("[::1]", None)
+    (False, True)
+    """
+    name, given = host.strip().lower(), None
+    if name.endswith("]") or ":" not in name:
+        pass  # "[::1]" or a name without a port
+    else:
+        name, _, port_text = name.rpartition(":")
+        if not port_text.isdigit():
+            return False
+        given = int(port_text)
+    if name in extra:
+        return True
+    if name not in LOOPBACK_NAMES:
+        return False
+    return port is None or given is None or given == port
+
+
+def _is_json(mimetype: str) -> bool:
+    return mimetype == "application/json" or (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    )
+
+
+def install_guard(app: Flask, *, keyless: bool) -> None:
+    """Register the Host and content-type checks (keyless servers) and the security headers.
+
+    Parameters
+    ----------
+    app : flask.Flask
+        The app; ``ALLOWED_HOSTS`` and ``PORT`` come from its config.
+    keyless : bool
+        Whether the app serves without API keys and without ``OPEN``: only then the server is
+        loopback-only, and only then the Host and content-type checks apply.
+    """
+    extra = frozenset(h.lower() for h in app.config.get("ALLOWED_HOSTS") or ())
+
+    def before() -> Any:
+        host = request.headers.get("Host", "")
+        served = app.config.get("PORT")  # waitress gives the bound port as a string
+        if not host_allowed(host, int(served) if served else None, extra):
+            raise ApiError(
+                421,
+                "misdirected_request",
+                "this server only answers to its loopback address; "
+                "add other names to GRAPHMATCH_ALLOWED_HOSTS",
+                {},
+            )
+        has_body = bool(request.content_length) or "chunked" in request.headers.get(
+            "Transfer-Encoding", ""
+        )
+        if request.method in _WRITES and has_body and not _is_json(request.mimetype):
+            raise ApiError(
+                415,
+                "unsupported_media_type",
+                "a request body must be JSON (Content-Type: application/json)",
+                {"content_type": request.mimetype[:100]},
+            )
+        return None
+
+    def after(response: Response) -> Response:
+        headers = response.headers
+        for name, value in _HEADERS.items():
+            headers.setdefault(name, value)
+        if request.path == "/docs":
+            headers["Content-Security-Policy"] = DOCS_CSP
+        elif not request.path.startswith("/static/"):
+            # Answers name people and their friends: no cache on the way may keep them.
+            headers["Cache-Control"] = "no-store"
+        return response
+
+    if keyless:
+        app.before_request(before)
+    app.after_request(after)
