@@ -13,20 +13,31 @@ person already exists     409     ``person_exists``
 body over the size limit  413     ``payload_too_large``
 batch over its bound      413     ``batch_too_large``
 request fails its model   422     ``validation_failed`` (``details.errors``: path + message)
+lone surrogate in a body  422     ``validation_failed`` (the places, in ``details.errors``)
+path id breaks id rule    422     ``validation_failed`` (:mod:`graphmatch._validation`)
 library refuses input     422     ``invalid_input``
-store unreachable         503     ``store_unavailable``
+store unreachable         503     ``store_unavailable`` (with ``Retry-After``)
 anything else             500     ``internal_error`` (logged with its traceback, never sent)
 ========================  ======  ============================================================
+
+The server's own answers are JSON too: an unknown route or method is a JSON 404/405 (never an
+HTML page), paths are never redirected (``//`` or a trailing ``/`` is a 404, not a 308 to
+another URL), an automatic ``OPTIONS`` answer is ``204`` with ``Allow``, and
+:func:`json_server_errors` makes waitress answer the requests it refuses before the app sees
+them (malformed request line or headers 400, headers too large 431, body over waitress' own
+limit 413, bad chunked encoding 400, unknown transfer coding 501) with the same JSON body.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from typing import Any
 
-from flask import Flask, Response, jsonify
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import RequestRedirect
 
 from api.schema import ValidationFailed
 from graphmatch import (
@@ -39,7 +50,7 @@ from graphmatch import (
     StoreUnavailable,
 )
 
-__all__ = ["ApiError", "error_response", "register_error_handlers"]
+__all__ = ["ApiError", "error_response", "json_server_errors", "register_error_handlers"]
 
 logger = logging.getLogger("api")
 
@@ -124,8 +135,30 @@ def register_error_handlers(app: Flask) -> None:
     Parameters
     ----------
     app : flask.Flask
-        The application.
+        The application (call before its blueprints are registered: the no-redirect
+        routing settings apply to rules added afterwards).
     """
+    # werkzeug would answer "//" with a 308 to another URL (an HTML page); a path either names
+    # a resource or is a JSON 404. (Strict slashes stay on: no rule ends in "/", so they never
+    # redirect, and "/v1/people/0/" stays a 404 rather than an alias.)
+    app.url_map.merge_slashes = False
+
+    @app.before_request
+    def _no_redirects() -> None:
+        # Rules bound before the settings above (Flask's static route) may still ask for a
+        # redirect; Flask returns those as HTML without calling any error handler.
+        if isinstance(request.routing_exception, RequestRedirect):
+            raise NotFound()
+
+    @app.after_request
+    def _options(response: Response) -> Response:
+        # Flask's automatic OPTIONS answer is an empty 200 labelled text/html.
+        if request.method == "OPTIONS" and response.status_code == 200:
+            empty = not response.is_streamed and not response.get_data()
+            if empty and "Allow" in response.headers:
+                response.status_code = 204
+                del response.headers["Content-Type"]
+        return response
 
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Response:
@@ -188,3 +221,65 @@ def register_error_handlers(app: Flask) -> None:
         # The traceback goes to the server log only; the client learns nothing internal.
         logger.exception("unhandled error")
         return error_response(500, "internal_error", "internal server error")
+
+
+# -- waitress' own error answers ------------------------------------------------------------------
+#: Codes for the statuses waitress answers itself, matching the app's codes where they meet.
+_WAITRESS_CODES = {413: "payload_too_large", 500: "internal_error", 501: "not_implemented"}
+_QUOTED = re.compile(r'"[^"]*"')
+
+
+def _waitress_error_body(code: int, reason: str, body: str) -> bytes:
+    """Return the JSON body for an error waitress raises itself (see json_server_errors)."""
+    details: dict[str, Any] = {}
+    if code != 500:  # a 500's body is a traceback when expose_tracebacks is on: never sent
+        # waitress quotes the offending header line or method; do not echo request content.
+        details["reason"] = _QUOTED.sub('"..."', str(body))[:200]
+    doc = {"code": _WAITRESS_CODES.get(code) or _snake(reason), "message": reason.lower()}
+    return json.dumps({**doc, "details": details}).encode()
+
+
+def _execute_json_error(task: Any) -> None:
+    """Write a waitress error task's response as JSON (waitress' ErrorTask.execute, in JSON)."""
+    error = task.request.error
+    body = _waitress_error_body(error.code, error.reason, error.body)
+    task.status = f"{error.code} {error.reason}"
+    task.response_headers.append(("Content-Type", "application/json"))
+    task.set_close_on_finish()
+    task.content_length = len(body)
+    task.write(body)
+
+
+def json_server_errors(server: Any) -> None:
+    """Make a waitress server answer the requests it refuses itself with JSON error bodies.
+
+    waitress parses each request before the app sees it and answers a malformed one (bad
+    request line or header, headers over ``max_request_header_size``, a body over
+    ``max_request_body_size``, bad chunked encoding, an unknown transfer coding) with a
+    ``text/plain`` page, as it does when the app itself fails to answer. This swaps each
+    listening socket's channel class for a subclass whose error task writes the same
+    ``{"code", "message", "details"}`` body as the app, keeping whatever channel and error
+    task the server had (so other customisations stay).
+
+    Parameters
+    ----------
+    server : waitress server
+        What :func:`waitress.create_server` returned, before ``run()``.
+    """
+    from waitress.server import BaseWSGIServer
+
+    found = [server] if isinstance(server, BaseWSGIServer) else []
+    found += [s for s in getattr(server, "map", {}).values() if isinstance(s, BaseWSGIServer)]
+    for srv in found:
+        channel = srv.channel_class
+        if getattr(channel, "json_errors", False):
+            continue
+
+        error_task = type(
+            "JsonErrorTask", (channel.error_task_class,), {"execute": _execute_json_error}
+        )
+        srv.channel_class = type(
+            f"Json{channel.__name__}",
+            (channel,),
+            {"error_task_class": error_task, "json_errors": True},
+        )

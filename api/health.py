@@ -1,6 +1,17 @@
-"""Health, readiness, the OpenAPI document and the offline docs page."""
+"""Health, readiness, the OpenAPI document and the offline docs page.
+
+``/healthz`` is liveness only: it never touches the store, so a dead Neo4j cannot make the
+process look dead (and get it restarted for nothing). ``/readyz`` pings the store with a short
+timeout (:data:`PING_TIMEOUT_S`) and reuses the answer for :data:`READY_CACHE_S`, so a burst of
+probes costs one ping and a change of the store's state shows within about a second.
+"""
 
 from __future__ import annotations
+
+import inspect
+import threading
+import time
+from dataclasses import dataclass, field
 
 from flask import current_app, send_from_directory
 from flask.typing import ResponseReturnValue
@@ -8,11 +19,53 @@ from flask.typing import ResponseReturnValue
 from api.errors import error_response
 from api.models import HEALTH
 from api.routing import ApiBlueprint, store
-from graphmatch import StoreUnavailable
+from graphmatch import GraphStore, StoreUnavailable
 
-__all__ = ["bp"]
+__all__ = ["PING_TIMEOUT_S", "READY_CACHE_S", "bp"]
+
+#: Seconds a readiness answer is reused.
+READY_CACHE_S = 0.25
+#: Seconds a readiness ping may take (for stores whose ping takes a timeout, like Neo4j's).
+PING_TIMEOUT_S = 0.7
 
 bp = ApiBlueprint("meta", __name__, tag="meta")
+
+
+@dataclass
+class _Readiness:
+    """The last readiness answer of one app: when, and whether the store answered."""
+
+    at: float = float("-inf")
+    ready: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _ping(s: GraphStore) -> bool:
+    """Ping the store (with the short timeout where its ping takes one); return if it answered."""
+    ping = s.ping
+    try:
+        if "timeout" in inspect.signature(ping).parameters:
+            ping(timeout=PING_TIMEOUT_S)  # type: ignore[call-arg]
+        else:
+            ping()
+    except StoreUnavailable:
+        return False
+    return True
+
+
+def _ready() -> bool:
+    """Return whether the store answers, from a ping at most READY_CACHE_S old."""
+    state: _Readiness = current_app.extensions.setdefault("graphmatch.readiness", _Readiness())
+    if time.monotonic() - state.at < READY_CACHE_S:
+        return state.ready
+    # One ping at a time: probes arriving meanwhile wait for its answer (bounded by the ping's
+    # timeout) rather than piling pings onto a struggling store.
+    with state.lock:
+        if time.monotonic() - state.at < READY_CACHE_S:
+            return state.ready
+        state.ready = _ping(store())
+        state.at = time.monotonic()
+        return state.ready
 
 
 @bp.operation(
@@ -30,11 +83,11 @@ def healthz() -> ResponseReturnValue:
     responses={200: ("Ready", HEALTH)},
 )
 def readyz() -> ResponseReturnValue:
-    try:
-        store().ping()
-    except StoreUnavailable:
+    if not _ready():
         current_app.logger.warning("readiness check: store unavailable")
-        return error_response(503, "store_unavailable", "the graph store is unavailable")
+        return error_response(
+            503, "store_unavailable", "the graph store is unavailable", {}, {"Retry-After": "1"}
+        )
     return {"status": "ready"}
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,10 +23,19 @@ from flask.typing import ResponseReturnValue
 from api.auth import KeyRing
 from api.errors import ApiError
 from api.models import MAX_ID
-from api.schema import Model, load_query
-from graphmatch import GraphStore, Matcher
+from api.schema import Issue, Model, ValidationFailed, load_query
+from graphmatch import GraphStore, InvalidInput, Matcher, check_id
 
-__all__ = ["ApiBlueprint", "Operation", "Services", "matcher", "services", "store"]
+__all__ = [
+    "ApiBlueprint",
+    "Operation",
+    "Services",
+    "check_path_ids",
+    "json_body",
+    "matcher",
+    "services",
+    "store",
+]
 
 View = Callable[..., ResponseReturnValue]
 
@@ -77,21 +87,87 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+# A JSON escape that can decode to a lone surrogate (\uD800-\uDFFF); only then is the decoded
+# body walked. A well-formed pair (an emoji) decodes to one valid character and passes the walk.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+#: Most places reported for one body (enough to fix a request; bounded work on huge ones).
+_MAX_ISSUES = 20
+
+
+def _segment(key: str) -> str:
+    """Return an object key for an issue path, with any lone surrogate escaped."""
+    return ascii(key)[1:-1] if _SURROGATE.search(key) else key
+
+
+def _surrogates(value: Any, path: str, issues: list[Issue]) -> None:
+    """Append an issue for every string (object keys too) in value that holds a lone surrogate."""
+    stack = [(value, path)]
+    while stack and len(issues) < _MAX_ISSUES:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                issues.append(Issue(where, "is not valid Unicode text (lone surrogate)"))
+        elif isinstance(item, list):
+            stack.extend((v, f"{where}/{i}") for i, v in enumerate(item))
+        elif isinstance(item, dict):
+            for k, v in item.items():
+                seg = _segment(k)
+                if seg is not k:
+                    issues.append(Issue(f"{where}/{seg}", "name is not valid Unicode text"))
+                stack.append((v, f"{where}/{seg}"))
+
+
 def json_body() -> Any:
     """Return the request body decoded as JSON, or raise a 400 ``malformed_json``.
 
     The body size is bounded by ``MAX_CONTENT_LENGTH`` before it is read (413 above it).
-    NaN and Infinity, which Python's decoder would accept, are refused.
+    NaN and Infinity, which Python's decoder would accept, are refused. The bytes must decode
+    strictly (UTF-8, or the UTF-16/32 that :func:`json.loads` detects): Python's decoder would
+    otherwise let encoded surrogates through. A string anywhere in the body (keys included)
+    holding a lone surrogate, such as ``"\\ud800x"``, is not Unicode text: 422
+    ``validation_failed`` with the places, before any store sees it.
     """
     raw = request.get_data(cache=True)
     if not raw:
         raise ApiError(400, "malformed_json", "a JSON request body is required")
+    message = "the request body is not valid JSON"
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        text = raw.decode(json.detect_encoding(raw))
+    except UnicodeDecodeError as exc:
+        reason = f"not valid {exc.encoding} at byte {exc.start}"
+        raise ApiError(400, "malformed_json", message, {"reason": reason}) from None
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
-        message = "the request body is not valid JSON"
         detail = {"reason": str(exc)[:200]} if isinstance(exc, ValueError) else {}
         raise ApiError(400, "malformed_json", message, detail) from None
+    if _SURROGATE_ESCAPE.search(text):
+        issues: list[Issue] = []
+        _surrogates(value, "", issues)
+        if issues:
+            raise ValidationFailed(issues)
+    return value
+
+
+def check_path_ids(params: dict[str, Any]) -> None:
+    """Raise a 422 unless every path parameter keeps the id rule and the length limit.
+
+    The rule is :func:`graphmatch.check_id`, the one the stores and loaders use, so a path
+    can name exactly the ids a store accepts (bar the API's length limit).
+    """
+    errors = []
+    for name, value in params.items():
+        if len(value) > MAX_ID:
+            errors.append({"path": f"/{name}", "message": f"longer than {MAX_ID}"})
+            continue
+        try:
+            check_id(value)
+        except InvalidInput as exc:
+            errors.append({"path": f"/{name}", "message": str(exc)})
+    if errors:
+        message = "id too long" if all("longer" in e["message"] for e in errors) else "bad id"
+        raise ApiError(422, "validation_failed", message, {"errors": errors})
 
 
 class ApiBlueprint(Blueprint):
@@ -160,10 +236,7 @@ class ApiBlueprint(Blueprint):
         def decorator(view: View) -> View:
             @functools.wraps(view)
             def wrapped(**kwargs: Any) -> ResponseReturnValue:
-                long = [k for k, v in kwargs.items() if len(v) > MAX_ID]
-                if long:
-                    extra = [{"path": f"/{k}", "message": f"longer than {MAX_ID}"} for k in long]
-                    raise ApiError(422, "validation_failed", "id too long", {"errors": extra})
+                check_path_ids(kwargs)
                 if scope is not None:
                     headers = request.headers
                     services().keys.check(

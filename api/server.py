@@ -10,6 +10,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from api.app import create_app, open_configured_store
+from api.errors import json_server_errors
 from graphmatch import GraphMatchError, GraphStore, InvalidInput
 
 if TYPE_CHECKING:
@@ -186,6 +187,7 @@ def serve(
             print(f"graphmatch: {check_in_demo_event(app, network)}", file=sys.stderr, flush=True)
         stop_log = accesslog.configure(str(settings["ACCESS_LOG"]), sys.stderr)
         server: Any = create_server(app, host, port, threads, settings)
+        json_server_errors(server)  # waitress' own 400/431/413/501 answers in JSON too
         # The Host check (api.guard) accepts the loopback names with this port only.
         app.config["PORT"] = getattr(server, "effective_port", None)
         signal.signal(signal.SIGTERM, _stop)

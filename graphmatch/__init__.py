@@ -28,6 +28,7 @@ from graphmatch.errors import (
 )
 
 if TYPE_CHECKING:
+    from graphmatch._validation import check_id
     from graphmatch.evaluation.run import EvaluationResult, evaluate
     from graphmatch.index.csr import CSRIndex
     from graphmatch.loaders import LoadReport, iter_edges, read_edgelist
@@ -90,6 +91,7 @@ _LAZY: dict[str, str] = {
     "RunsQueries": "graphmatch.stores.protocol",
     "SCORES": "graphmatch.rule",
     "Suggestion": "graphmatch.matcher",
+    "check_id": "graphmatch._validation",
     "evaluate": "graphmatch.evaluation.run",
     "iter_edges": "graphmatch.loaders",
     "open_store": "graphmatch.stores._open",
@@ -134,6 +136,7 @@ __all__ = [
     "RunsQueries",
     "StoreUnavailable",
     "Suggestion",
+    "check_id",
     "evaluate",
     "iter_edges",
     "open_store",

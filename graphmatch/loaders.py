@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from graphmatch._validation import id_problem
 from graphmatch.errors import InvalidInput, ParseError
 
 __all__ = ["LoadReport", "iter_edges", "read_edgelist"]
@@ -80,13 +81,15 @@ def iter_edges(path: str | Path) -> Iterator[tuple[str, str]]:
     InvalidInput
         If the file does not exist or cannot be decoded.
     ParseError
-        If a data line does not hold exactly two ids; names the file and line.
+        If a data line does not hold exactly two ids, or an id breaks the id rule
+        (:func:`graphmatch._validation.check_id`: no ``/``, control characters, lone
+        surrogates, whitespace-only ids, ``.`` or ``..``); names the file and line.
 
     Examples
     --------
-    >>> import tempfile, os
+    >>> import os, pathlib, tempfile
     >>> p = os.path.join(tempfile.mkdtemp(), "g.txt")
-    >>> _ = open(p, "w").write("# demo\\n1 2\\r\\n2 3\\n")
+    >>> _ = pathlib.Path(p).write_text("# demo\\n1 2\\r\\n2 3\\n")
     >>> list(iter_edges(p))
     [('1', '2'), ('2', '3')]
     """
@@ -110,7 +113,13 @@ def iter_edges(path: str | Path) -> Iterator[tuple[str, str]]:
                 if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
                     shown = text if len(text) <= 60 else text[:57] + "..."
                     raise ParseError(str(p), line_no, f"expected two ids, got {shown!r}")
-                yield parts[0].strip(), parts[1].strip()
+                u, v = parts[0].strip(), parts[1].strip()
+                # The one id rule (graphmatch._validation): an id no URL can address is refused
+                # here, with its line, rather than loaded and stranded.
+                problem = id_problem(u) or id_problem(v)
+                if problem is not None:
+                    raise ParseError(str(p), line_no, problem)
+                yield u, v
     except (UnicodeDecodeError, gzip.BadGzipFile, EOFError) as exc:
         raise InvalidInput(f"{p}: cannot read as an edge list ({exc})") from exc
 
@@ -137,9 +146,9 @@ def read_edgelist(path: str | Path) -> tuple[list[tuple[str, str]], LoadReport]:
 
     Examples
     --------
-    >>> import tempfile, os
+    >>> import os, pathlib, tempfile
     >>> p = os.path.join(tempfile.mkdtemp(), "g.txt")
-    >>> _ = open(p, "w").write("1 2\\n2 1\\n3 3\\n2 3\\n")
+    >>> _ = pathlib.Path(p).write_text("1 2\\n2 1\\n3 3\\n2 3\\n")
     >>> edges, report = read_edgelist(p)
     >>> edges, report.duplicates, report.self_loops
     ([('1', '2'), ('2', '3')], 1, 1)

@@ -15,12 +15,19 @@ Reads go through ``execute_read`` (routed to readers on a cluster), writes throu
 ``execute_write``; both retry transient failures, which is safe because every write unit here
 is idempotent (``MERGE``, ``SET``, ``DELETE`` of what matched). Driver and server failures
 become :class:`~graphmatch.StoreUnavailable` with a one-line reason.
+
+Outages are bounded: a server that cannot be reached fails a call within about
+``connect_timeout + retry_time`` (1 s + 1 s by default; the HTTP API answers 503), while a
+transient server error (a deadlock) is retried for up to ``timeout``. The driver re-connects
+by itself once the server answers again, so no restart is needed.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -311,13 +318,21 @@ class Neo4jStore:
     batch_size : int, default 10_000
         Rows per write transaction for the bulk paths; each batch commits or rolls back as one.
     timeout : float, default 30.0
-        Seconds allowed for connecting, acquiring a pooled connection, one transaction
-        (enforced by the server) and retrying transient failures.
+        Seconds one transaction may run (enforced by the server), and the budget for
+        retrying transient server errors (deadlocks) around it.
+    connect_timeout : float, default 1.0
+        Seconds to open a TCP connection and authenticate; acquiring a pooled connection
+        may take twice that (it can include a connect).
+    retry_time : float, default 1.0
+        Seconds spent retrying when the server cannot be reached (quick retries with backoff
+        from 0.05 s, which also cover a pooled connection gone stale across a restart);
+        then :class:`~graphmatch.StoreUnavailable`. Keep it short for a server that must
+        answer 503 rather than hang: about ``connect_timeout + retry_time`` at worst.
 
     Raises
     ------
     InvalidInput
-        If the URI is malformed or batch_size / timeout are not positive.
+        If the URI is malformed or batch_size / a timeout are not positive.
 
     Examples
     --------
@@ -334,11 +349,18 @@ class Neo4jStore:
         *,
         batch_size: int = 10_000,
         timeout: float = 30.0,
+        connect_timeout: float = 1.0,
+        retry_time: float = 1.0,
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InvalidInput(f"batch_size must be a positive integer, got {batch_size!r}")
-        if not isinstance(timeout, int | float) or timeout <= 0:
-            raise InvalidInput(f"timeout must be a positive number of seconds, got {timeout!r}")
+        for name, value in (
+            ("timeout", timeout),
+            ("connect_timeout", connect_timeout),
+            ("retry_time", retry_time),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+                raise InvalidInput(f"{name} must be a positive number of seconds, got {value!r}")
         self.uri: str = uri or os.environ.get("NEO4J_URI") or "bolt://127.0.0.1:7687"
         if self.uri.split("://", 1)[0] not in _SCHEMES or "://" not in self.uri:
             # The 6.x driver also accepts http(s):// (a preview needing aiohttp); only Bolt is
@@ -352,13 +374,18 @@ class Neo4jStore:
         self.database: str | None = database or os.environ.get("NEO4J_DATABASE") or None
         self.batch_size = batch_size
         self.timeout = float(timeout)
+        self.connect_timeout = float(connect_timeout)
+        self.retry_time = float(retry_time)
         try:
             self._driver = neo4j.GraphDatabase.driver(
                 self.uri,
                 auth=auth,
-                connection_timeout=self.timeout,
-                connection_acquisition_timeout=self.timeout,
-                max_transaction_retry_time=self.timeout,
+                connection_timeout=self.connect_timeout,
+                # Acquiring may include connecting, so it needs more (the driver's advice).
+                connection_acquisition_timeout=2 * self.connect_timeout,
+                # No driver retries: its loop waits 1 s, 2 s, 4 s... for any retryable error
+                # (61 s of a dead server per request before); _run retries by kind instead.
+                max_transaction_retry_time=0.0,
             )
         except (nex.ConfigurationError, ValueError) as exc:
             raise InvalidInput(f"bad Neo4j URI {self.uri!r}: {exc}") from None
@@ -382,6 +409,9 @@ class Neo4jStore:
             yield
         except GraphMatchError:
             raise
+        except UnicodeError:
+            # A lone surrogate cannot be sent over Bolt (UTF-8): the caller's input.
+            raise InvalidInput("a parameter is not valid Unicode text (lone surrogate)") from None
         except nex.AuthError as exc:
             raise StoreUnavailable(
                 f"Neo4j at {self.uri} refused the credentials for user {self.user!r}: "
@@ -407,18 +437,42 @@ class Neo4jStore:
             bookmark_manager=self._driver.execute_query_bookmark_manager,
         )
 
+    def _run(self, work: Callable[[neo4j.ManagedTransaction], T], *, write: bool) -> T:
+        """Run one unit of work in a managed transaction, retrying by kind of failure.
+
+        Unreachable server (refused, reset, stale pooled connection): quick retries for
+        ``retry_time``. Other retryable errors (deadlocks, leader switches): backoff for
+        ``timeout``. Anything else raises at once.
+        """
+        unit = neo4j.unit_of_work(timeout=self.timeout)(work)
+        start = time.monotonic()
+        delay = 0.05
+        with self._errors():
+            while True:
+                try:
+                    with self._session() as session:
+                        if write:
+                            return session.execute_write(unit)
+                        return session.execute_read(unit)
+                except (nex.Neo4jError, nex.DriverError) as exc:
+                    if not exc.is_retryable():
+                        raise
+                    outage = isinstance(exc, nex.ServiceUnavailable | nex.SessionExpired)
+                    budget = self.retry_time if outage else self.timeout
+                    pause = delay * random.uniform(0.8, 1.2)  # jitter: clients do not march
+                    if time.monotonic() - start + pause > budget:
+                        raise
+                time.sleep(pause)
+                delay = min(2 * delay, 1.0)
+
     def _read(self, work: Callable[[neo4j.ManagedTransaction], T]) -> T:
         """Run one read unit of work (retried on transient failures) with the timeout."""
-        unit = neo4j.unit_of_work(timeout=self.timeout)(work)
-        with self._errors(), self._session() as session:
-            return session.execute_read(unit)
+        return self._run(work, write=False)
 
     def _write(self, work: Callable[[neo4j.ManagedTransaction], T]) -> T:
         """Run one idempotent write unit of work as a single transaction."""
         self._ensure_schema()
-        unit = neo4j.unit_of_work(timeout=self.timeout)(work)
-        with self._errors(), self._session() as session:
-            return session.execute_write(unit)
+        return self._run(work, write=True)
 
     def run_read(self, query: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Run one parameterised read query in a managed (retried) transaction.
@@ -508,16 +562,28 @@ class Neo4jStore:
             raise PersonNotFound(person_id)
 
     # -- lifecycle --------------------------------------------------------------------------
-    def ping(self) -> None:
-        """Check that Neo4j answers with these credentials.
+    def ping(self, timeout: float | None = None) -> None:
+        """Check that Neo4j answers a query with these credentials, once, without retries.
+
+        Parameters
+        ----------
+        timeout : float, optional
+            Seconds allowed for getting a connection and for the query (default
+            ``connect_timeout``). A refused connection fails at once.
 
         Raises
         ------
         StoreUnavailable
             If the server cannot be reached, refuses the credentials, or times out.
         """
-        with self._errors():
-            self._driver.verify_connectivity()
+        limit = self.connect_timeout if timeout is None else float(timeout)
+        with (
+            self._errors(),
+            self._driver.session(
+                database=self.database, connection_acquisition_timeout=limit
+            ) as session,
+        ):
+            session.run(neo4j.Query("RETURN 1", timeout=limit)).consume()
 
     def close(self) -> None:
         """Close the driver and its connection pool; the store is unusable afterwards."""
@@ -1225,18 +1291,14 @@ def _homogeneous(values: Sequence[Any]) -> bool:
 def _canonical_pairs(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     """Validate every pair, orient it smaller -> larger and drop duplicates (order kept)."""
     seen: dict[tuple[str, str], None] = {}
-    limit = MAX_ID_BYTES // 4  # below this many characters an id always fits
     for pair in pairs:
         try:
             a, b = pair
         except (TypeError, ValueError):
             raise InvalidInput(f"friendships are (id, id) pairs, got {pair!r}") from None
-        # Fast path for the common case (short non-empty strings); the full check otherwise.
-        if type(a) is not str or type(b) is not str or not 0 < len(a) <= limit:
-            _check_id(a)
-            _check_id(b)
-        elif not 0 < len(b) <= limit:
-            _check_id(b)
+        # Every id gets the one id rule (it has its own fast path for plain ids).
+        _check_id(a)
+        _check_id(b)
         if a == b:
             raise InvalidInput(f"a person cannot befriend themselves ({a!r})")
         seen[(a, b) if a < b else (b, a)] = None
