@@ -3,6 +3,10 @@
 A request presents its key as ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``.
 A write key may also read. With no keys configured every request is allowed (the serve
 command then binds to loopback only unless told the server is open).
+
+A Bearer credential shaped like a JWT, when ``GRAPHMATCH_TOKEN_SECRET`` is set, is a viewer
+token instead: it acts for one person, with the narrower rights of :mod:`api.viewer`, whether
+or not app keys are configured.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 
+from api import viewer
 from api.errors import ApiError
 
 __all__ = ["KeyRing", "presented_key"]
@@ -40,6 +45,13 @@ class KeyRing:
     ----------
     keys : mapping of str to {"read", "write"}
         Clear keys and their scopes.
+    token_secret : str, optional
+        The viewer-token secret; defaults to ``GRAPHMATCH_TOKEN_SECRET`` (none: no tokens).
+
+    Raises
+    ------
+    InvalidInput
+        If the token secret is shorter than 32 bytes.
 
     Examples
     --------
@@ -50,11 +62,20 @@ class KeyRing:
     'KeyRing(2 keys)'
     """
 
-    def __init__(self, keys: Mapping[str, str]) -> None:
+    def __init__(self, keys: Mapping[str, str], token_secret: str | None = None) -> None:
         self._entries = [(_digest(k), scope) for k, scope in keys.items()]
+        # Kept only here, never in app.config (which may be logged or dumped).
+        self._secret = token_secret if token_secret is not None else viewer.token_secret()
+        if self._secret is not None:
+            viewer.token_secret({viewer.TOKEN_SECRET_ENV: self._secret})  # length check
 
     def __repr__(self) -> str:
         return f"KeyRing({len(self._entries)} keys)"
+
+    @property
+    def tokens(self) -> bool:
+        """Whether viewer tokens are accepted (a token secret is configured)."""
+        return self._secret is not None
 
     @property
     def enabled(self) -> bool:
@@ -89,11 +110,21 @@ class KeyRing:
         Raises
         ------
         ApiError
-            401 when no key or an unknown key is presented, 403 when a read key tries to write.
+            401 when no key or an unknown key is presented, 403 when a read key tries to write;
+            for a viewer token, 401 when it is invalid or expired and 403 outside its person's
+            reach (:func:`api.viewer.authorize`).
         """
+        presented = presented_key(authorization, api_key)
+        if (
+            self._secret is not None
+            and api_key is None
+            and presented
+            and viewer.looks_like_token(presented)
+        ):
+            viewer.authorize(viewer.read_token(presented, self._secret), needed)
+            return
         if not self._entries:
             return
-        presented = presented_key(authorization, api_key)
         if not presented:
             raise ApiError(401, "unauthorized", "an API key is required", {}, _CHALLENGE)
         scope = self.scope_of(presented)

@@ -9,7 +9,9 @@ from flask.typing import ResponseReturnValue
 
 from api.errors import ApiError
 from api.models import MUTUAL, MUTUAL_QUERY, RANK_REQUEST, SUGGESTIONS, SUGGESTIONS_QUERY
-from api.routing import ApiBlueprint, matcher
+from api.routing import ApiBlueprint, matcher, store
+from api.viewer import current_viewer
+from graphmatch import PersonNotFound
 
 __all__ = ["bp"]
 
@@ -22,9 +24,18 @@ bp = ApiBlueprint("discovery", __name__, url_prefix="/v1")
     summary="Mutual friends of two people",
     query=MUTUAL_QUERY,
     responses={200: ("Count, named people and how many are hidden", MUTUAL)},
-    description="people excludes those who opted out of being shown; count is exact.",
+    description=(
+        "count is exact; people leaves out those who opted out of being shown and anyone "
+        "blocked either way with either person (hidden counts them). Between two people "
+        "blocked with each other nobody is named. A viewer token asking about someone "
+        "blocked with its person gets 404 person_not_found, as if unknown."
+    ),
 )
 def mutual(person_id: str, other_id: str, query: dict[str, Any]) -> ResponseReturnValue:
+    me = current_viewer()
+    if me is not None and me != other_id and other_id in store().blocked_with(me):
+        # A viewer may list mutual friends only with people they may see.
+        raise PersonNotFound(other_id)
     m = matcher().mutual_friends(person_id, other_id, max_degree=query.get("max_degree"))
     return {"count": m.count, "people": m.people, "hidden": m.hidden, "exact": m.exact}
 

@@ -78,11 +78,12 @@ def remove_friend(person_id: str, other_id: str) -> ResponseReturnValue:
     responses={200: ("A page of friends", FRIENDS_PAGE)},
     description=(
         "Pass next_cursor back as cursor for the next page (stable under concurrent "
-        "writes), or use offset. Not both."
+        "writes), or use offset. Not both. Friends blocked either way are not listed."
     ),
 )
 def list_friends(person_id: str, query: dict[str, Any]) -> ResponseReturnValue:
-    friends = store().friends(person_id)
+    blocked = store().blocked_with(person_id)  # a block hides both people from each other
+    friends = [f for f in store().friends(person_id) if f not in blocked]
     limit: int = query["limit"]
     if "cursor" in query and "offset" in query:
         raise ApiError(422, "invalid_input", "give a cursor or an offset, not both")

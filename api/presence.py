@@ -41,6 +41,7 @@ from api.models import ATTENDEES_PAGE, ATTENDEES_QUERY, ERROR, EVENTS_PAGE, EVEN
 from api.people import hidden_from
 from api.routing import ApiBlueprint, Services
 from api.schema import Model, array, boolean, integer, number, obj, string
+from api.viewer import current_viewer
 from graphmatch import DEFAULT_SCORE, SCORES, PersonNotFound
 from graphmatch.matcher import MAX_EXPLAIN, MAX_LIMIT  # public module; not in graphmatch.__all__
 from graphmatch.presence import (
@@ -315,15 +316,24 @@ def check_in(person_id: str, body: dict[str, Any]) -> ResponseReturnValue:
     "/people/<person_id>/presence",
     summary="The person's live check-in",
     responses={200: ("The check-in", PRESENCE)},
-    description="404 not_checked_in when there is none (never checked in, out, or expired).",
+    description=(
+        "404 not_checked_in when there is none (never checked in, out, or expired). "
+        "Coordinates are shown only to the person's own viewer token; anyone else gets "
+        "lat and lon null, and a see-only check-in (visible=false) answers 404 to them."
+    ),
 )
 def get_presence(person_id: str) -> ResponseReturnValue:
     p = presence()
     rec = p.where(person_id)
-    if rec is None:
+    owner = current_viewer() == person_id
+    # A see-only check-in is one nobody else may notice: to them it does not exist.
+    if rec is None or not (rec.visible or owner):
         message = f"person {person_id!r} is not checked in"
         raise ApiError(404, "not_checked_in", message, {"id": person_id})
-    return rec.as_dict(p.clock())
+    out = rec.as_dict(p.clock())
+    if not owner:
+        out["lat"] = out["lon"] = None  # where someone stands is theirs alone
+    return out
 
 
 @bp.operation(

@@ -36,8 +36,10 @@ _T = TypeVar("_T")
 class Mutual:
     """The mutual friends of two people.
 
-    ``count`` is exact; ``people`` names those who allow it, strongest tie first; ``hidden``
-    says how many were withheld because they opted out of being shown as a mutual friend.
+    ``count`` is exact; ``people`` names those who may be shown, strongest tie first;
+    ``hidden`` says how many were withheld: those who opted out of being shown as a mutual
+    friend, and anyone blocked either way with either of the two people (when the two are
+    blocked with each other, every mutual friend is withheld).
     """
 
     count: int
@@ -52,7 +54,12 @@ class Mutual:
 
 @dataclass(frozen=True)
 class Suggestion:
-    """One ranked person: score, mutual-friend count and the named mutual friends."""
+    """One ranked person: score, mutual-friend count and the named mutual friends.
+
+    ``score`` and ``mutual_count`` count every mutual friend; ``mutual`` names only those
+    who may be shown to the person the suggestion is for (not opted out of being shown, not
+    blocked either way with that person), so it may be shorter than the count.
+    """
 
     person: str
     score: float
@@ -201,7 +208,10 @@ class Matcher:
         Returns
         -------
         Mutual
-            ``count`` (exact), ``people`` (named, strongest tie first), ``hidden``.
+            ``count`` (exact), ``people`` (named, strongest tie first), ``hidden``. A block
+            hides both people from each other: nobody blocked either way with a or b is
+            named, and if a and b are blocked with each other nobody is named at all (the
+            answer may be shown to either of them).
 
         Raises
         ------
@@ -222,7 +232,13 @@ class Matcher:
             raise InvalidInput("mutual friends need two different people")
         self._require(a, b)
         common = self.store.mutual(a, [b], cap)[b]
-        hidden = self.store.hidden_as_mutual(common) if common else set()
+        if not common:
+            return Mutual(count=0)
+        blocked = self.store.blocked_with(a)
+        if b in blocked:
+            # Naming anyone would show each of them the other's friends.
+            return Mutual(count=len(common), people=[], hidden=len(common))
+        hidden = self.store.hidden_as_mutual(common) | blocked | self.store.blocked_with(b)
         named = [w for w in explanation_order(common) if w not in hidden]
         return Mutual(count=len(common), people=named, hidden=len(common) - len(named))
 
@@ -319,7 +335,8 @@ class Matcher:
 
         Candidates are the people at distance exactly 2, never person_id, never a friend,
         never anyone blocked either way, never anyone who opted out of discovery. Order:
-        score descending, then mutual count descending, then id ascending.
+        score descending, then mutual count descending, then id ascending. The named mutual
+        friends never include anyone blocked either way with person_id (they still count).
 
         Parameters
         ----------
@@ -367,7 +384,8 @@ class Matcher:
             pushed = self._ranks.top_candidates(person_id, score, limit, cap, n_explain)
             if pushed is not None:
                 return _suggestions(pushed)
-        drop = {person_id, *store.friends(person_id), *store.blocked_with(person_id)}
+        blocked = store.blocked_with(person_id)
+        drop = {person_id, *store.friends(person_id), *blocked}
         counts: dict[str, int]
         values: dict[str, float]
         if score in WEIGHTED:
@@ -389,7 +407,7 @@ class Matcher:
                     v: score_from_stats(score, c, 0.0, 0.0, du, degs[v]) for v, c in counts.items()
                 }
         ranked = _best(values, counts, limit)
-        return self._explain(person_id, ranked, cap, n_explain)
+        return self._explain(person_id, ranked, cap, n_explain, blocked)
 
     def rank(
         self,
@@ -456,7 +474,8 @@ class Matcher:
         wanted = list(dict.fromkeys(candidates))
         self._require(person_id, *wanted)
         store = self.store
-        drop = {person_id} | store.blocked_with(person_id) | store.undiscoverable(wanted)
+        blocked = store.blocked_with(person_id)
+        drop = {person_id} | blocked | store.undiscoverable(wanted)
         if not include_friends:
             drop.update(set(store.friends(person_id)).intersection(wanted))
         wanted = [c for c in wanted if c not in drop]
@@ -474,7 +493,7 @@ class Matcher:
         if limit is not None:
             keyed = keyed[:limit]
         ranked = [(key[2], value, -key[1]) for key, value in keyed]
-        return self._explain(person_id, ranked, cap, n_explain, common)
+        return self._explain(person_id, ranked, cap, n_explain, blocked, common)
 
     def _filtered(self, stats: dict[str, _T], drop: set[str]) -> dict[str, _T]:
         """Drop the given people and those who opted out of discovery, in place."""
@@ -491,15 +510,19 @@ class Matcher:
         ranked: Sequence[tuple[str, float, int]],
         cap: int | None,
         n_explain: int,
+        blocked: set[str],
         common: Mapping[str, Mapping[str, int]] | None = None,
     ) -> list[Suggestion]:
-        """Attach up to n_explain named mutual friends to each ranked candidate."""
+        """Attach up to n_explain named mutual friends (never one blocked with person_id)."""
         if n_explain == 0 or not ranked:
             return [Suggestion(v, value, count, []) for v, value, count in ranked]
         if common is None:
             common = self.store.mutual(person_id, [v for v, _, _ in ranked], cap)
         everyone = set().union(*(common[v].keys() for v, _, _ in ranked))
         hidden = self.store.hidden_as_mutual(everyone) if everyone else set()
+        # The explanation is shown to person_id: a friend they blocked (or who blocked them)
+        # stays counted, since the friendship explains the rank, but is never named.
+        hidden = hidden | blocked
         out = []
         for v, value, count in ranked:
             named = [w for w in explanation_order(common[v]) if w not in hidden]

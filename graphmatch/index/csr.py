@@ -95,6 +95,8 @@ class CSRIndex:
     ) -> list[tuple[str, float, int, list[str]]] | None:
         """Return the best candidates as ``(id, score, count, named mutual friends)``.
 
+        ``blocked`` (everyone blocked either way with person_id) is never suggested and
+        never named as a mutual friend, though still counted in the count and the score.
         None for a score the kernels do not know.
         """
         code = kernels.SCORE_CODES.get(score)

@@ -313,19 +313,45 @@ def _heap_dense(
 
 @njit(cache=True, nogil=True)
 def _explain(
-    indptr: np.ndarray, indices: np.ndarray, hidden: np.ndarray, walk: np.ndarray, rows: np.ndarray
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    hidden: np.ndarray,
+    extra: np.ndarray,
+    walk: np.ndarray,
+    rows: np.ndarray,
 ) -> None:
     """Fill rows[i, 2:] with the first shown mutual friends of u and the person rows[i, 0].
 
     rows[i] holds (position, mutual count, -1 pads). walk is u's countable friends in
     canonical order, fewest friends first, then by position (id order): the rule's
     explanation order too. Each found person is looked up in their rows, which the count
-    pass has just brought into cache.
+    pass has just brought into cache. Nobody marked in hidden and nobody in extra (blocked
+    either way with u) is named; they are still counted.
     """
     n = rows.shape[1] - 2
     if n == 0 or rows.shape[0] == 0:
         return
     m = walk.shape[0]
+    # Whether each friend on the walk may be named, decided once per call rather than per
+    # candidate: a blocked friend is a friend of u, so it can only be on the walk. extra is
+    # sorted into a copy and probed by binary search (blocks are few; a copy only if any).
+    shown = np.empty(m, np.bool_)
+    for t in range(m):
+        shown[t] = not hidden[walk[t]]
+    ne = extra.shape[0]
+    if ne > 0:
+        ex = np.sort(extra)
+        for t in range(m):
+            w = walk[t]
+            lo, hi = 0, ne
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if ex[mid] < w:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            if lo < ne and ex[lo] == w:
+                shown[t] = False
     for i in range(rows.shape[0]):
         v = rows[i, 0]
         left = rows[i, 1]  # mutual friends still to meet: stop once all are seen
@@ -345,7 +371,7 @@ def _explain(
                     hi = mid
             if lo < end and indices[lo] == v:
                 left -= 1
-                if not hidden[w]:
+                if shown[t]:
                     rows[i, 2 + named] = w
                     named += 1
 
@@ -377,7 +403,8 @@ def suggest(
     hidden : numpy.ndarray of bool
         People never named as a mutual friend.
     extra : numpy.ndarray of int64
-        More people never to suggest (blocks both ways).
+        More people never to suggest (blocks both ways), and never named to u as a mutual
+        friend (still counted in the mutual count and the score).
     u : int
         The person's position.
     cap : int
@@ -457,7 +484,7 @@ def suggest(
     rows = np.full((size, 2 + n_explain), -1, np.int64)
     rows[:, 0] = hv[order]
     rows[:, 1] = hc[order]
-    _explain(indptr, indices, hidden, walk, rows)
+    _explain(indptr, indices, hidden, extra, walk, rows)
     return rows, hs[order]
 
 
@@ -618,7 +645,7 @@ def top_k_block(
     users : numpy.ndarray of int64
         Positions of the people to rank for.
     extra_ptr, extra_idx : numpy.ndarray of int64
-        Per-user lists of more people never to suggest (blocks both ways), CSR-style:
+        Per-user lists of more people never to suggest nor name (blocks both ways), CSR-style:
         user ``i``'s list is ``extra_idx[extra_ptr[i]:extra_ptr[i + 1]]``.
     cap : int
         Degree cap on mutual friends (``2**62`` for none).

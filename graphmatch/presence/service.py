@@ -62,6 +62,9 @@ from graphmatch.presence.geo import (
 from graphmatch.presence.memory import MemoryPresenceIndex
 from graphmatch.presence.model import CheckIn, EventInfo, EventPair, Nearby
 from graphmatch.presence.protocol import BucketsAttendees, ListsBlockedPairs, PresenceIndex
+
+# Re-exported: every name of graphmatch.presence also imports from here.
+from graphmatch.presence.protocol import ListsEvents as ListsEvents
 from graphmatch.rule import DEFAULT_SCORE
 from graphmatch.stores.protocol import GraphStore, RunsQueries
 
@@ -96,6 +99,8 @@ __all__ = [
 
 #: Hubs above this many friends are not walked for an event's top pairs unless asked.
 DEFAULT_PAIR_MAX_DEGREE: int | None = None
+
+_NOBODY: frozenset[str] = frozenset()
 
 Clock = Callable[[], float]
 
@@ -583,7 +588,9 @@ class Presence:
         (pair, mutual friend) incidences that the answer is made of, which never exceeds the
         attendees' two-hop volume. ``max_degree`` skips hub friends (each then adds at most
         max_degree^2 / 2). Pairs blocked either way, or with someone who opted out of
-        discovery, are left out. Order: mutual count desc, then (a, b) asc with a < b.
+        discovery, are left out; a pair's named mutual friends leave out anyone blocked either
+        way with a or b (counted all the same). Order: mutual count desc, then (a, b) asc
+        with a < b.
 
         Parameters
         ----------
@@ -687,7 +694,11 @@ class Presence:
         max_degree: int | None,
         n_explain: int,
     ) -> list[EventPair]:
-        """Name up to n_explain mutual friends per pair, strongest tie first."""
+        """Name up to n_explain mutual friends per pair, strongest tie first.
+
+        A pair's list may be shown to either of the two, so it names nobody blocked either
+        way with a or with b (they still count).
+        """
         if n_explain == 0 or not ranked:
             return [EventPair(a, b, c, []) for (a, b), c in ranked]
         commons: list[Mapping[str, int]] = [
@@ -695,10 +706,28 @@ class Presence:
         ]
         everyone = set().union(*(c.keys() for c in commons))
         hidden = self.store.hidden_as_mutual(everyone) if everyone else set()
+        members = {x for (a, b), _ in ranked for x in (a, b)}
+        blocks = self._blocks_of(members, everyone)
         out = []
         for ((a, b), count), common in zip(ranked, commons, strict=True):
-            named = [w for w in explanation_order(common) if w not in hidden]
+            unnamed = blocks.get(a, _NOBODY) | blocks.get(b, _NOBODY)
+            named = [w for w in explanation_order(common) if w not in hidden and w not in unnamed]
             out.append(EventPair(a, b, count, named[:n_explain]))
+        return out
+
+    def _blocks_of(self, members: set[str], others: set[str]) -> dict[str, set[str]]:
+        """Map each of members to those of others blocked with them either way."""
+        out: dict[str, set[str]] = {}
+        if isinstance(self.index, ListsBlockedPairs):
+            # One query over everyone involved instead of one per pair member.
+            for x, y in self.index.blocked_pairs(sorted(members | others)):
+                if x in members and y in others:
+                    out.setdefault(x, set()).add(y)
+                if y in members and x in others:
+                    out.setdefault(y, set()).add(x)
+            return out
+        for x in members:
+            out[x] = self.store.blocked_with(x) & others
         return out
 
     def check_in_attendees(

@@ -220,7 +220,8 @@ RETURN collect(v.id) AS ids, collect(c) AS counts, collect(aa) AS aas, collect(r
 # way and opt-outs once per candidate (not per path), rank by the rule of graphmatch.rule
 # (score quantised with $quantum_inv desc, count desc, id asc), and name the top candidates'
 # mutual friends (fewest friends first, then id) only after the LIMIT, so the explanation never
-# touches the long tail. Weights are summed in the canonical order, as in _TWO_HOP_WEIGHTS.
+# touches the long tail; a friend blocked either way with p is counted but never named.
+# Weights are summed in the canonical order, as in _TWO_HOP_WEIGHTS.
 # Friends and blocked people are collected once and tested with IN: PROFILE showed a
 # per-candidate EXISTS { (p)-[:FRIEND]-(v) } (Expand(Into) from a dense node) costing half of
 # all db hits (93,621 of 197,180 for ego-Facebook's biggest hub; benchmarks/profile_neo4j.py).
@@ -251,17 +252,17 @@ CALL (p) {
 }
 WITH p, size(friends) AS du, friends, blocked, v, c, aa, ra
 WHERE coalesce(v.discoverable, true) AND NOT v IN friends AND NOT v IN blocked
-WITH p, v, c, CASE $score
+WITH p, blocked, v, c, CASE $score
     WHEN 'common_neighbors' THEN toFloat(c)
     WHEN 'adamic_adar' THEN aa
     WHEN 'resource_allocation' THEN ra
     WHEN 'cn_ra' THEN c * ra
     ELSE toFloat(c) / (du + COUNT { (v)-[:FRIEND]-() } - c)
   END AS s
-WITH p, v, c, s, floor(s * $quantum_inv + 0.5) AS q
+WITH p, blocked, v, c, s, floor(s * $quantum_inv + 0.5) AS q
 ORDER BY q DESC, c DESC, v.id ASC
 LIMIT $limit
-CALL (p, v) {
+CALL (p, v, blocked) {
   CALL (p, v) {
     WITH p, v WHERE COUNT { (p)-[:FRIEND]-() } <= COUNT { (v)-[:FRIEND]-() }
     MATCH (p)-[:FRIEND]-(w) WHERE EXISTS { (w)-[:FRIEND]-(v) }
@@ -272,7 +273,8 @@ CALL (p, v) {
     RETURN w
   }
   WITH w, COUNT { (w)-[:FRIEND]-() } AS d
-  WHERE coalesce(w.show_as_mutual, true) AND ($max_degree IS NULL OR d <= $max_degree)
+  WHERE coalesce(w.show_as_mutual, true) AND NOT w IN blocked
+    AND ($max_degree IS NULL OR d <= $max_degree)
   WITH w, d ORDER BY d ASC, w.id ASC LIMIT $explain
   RETURN collect(w.id) AS named
 }
@@ -1172,7 +1174,8 @@ class Neo4jStore:
         """Rank and explain the distance-2 candidates in one Cypher query, or return None.
 
         The matcher's push-down: the same exclusions and order as its plain path; blocks
-        (both directions) are read in the same query. None for a score the query does not
+        (both directions) are read in the same query, and a friend blocked either way with
+        person_id is counted but never named. None for a score the query does not
         know (the matcher then ranks in Python).
 
         Raises
