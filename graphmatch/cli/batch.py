@@ -13,8 +13,63 @@ from graphmatch.rule import DEFAULT_SCORE, SCORES
 __all__ = ["register"]
 
 
+def _cmd_spark(args: argparse.Namespace) -> int:
+    """Run ``graphmatch batch --engine spark``: the same output, computed on Spark."""
+    if args.to == "neo4j" or args.resume or args.checkpoint or args.block_size or args.threads:
+        raise InvalidInput(
+            "--engine spark writes files only and reruns in full (overwrite): drop --to neo4j, "
+            "--resume, --checkpoint, --block-size and --threads"
+        )
+    if args.out is None and args.parquet_out is None:
+        raise InvalidInput("give --out FOLDER.jsonl (or FOLDER.parquet) or --parquet-out FOLDER")
+    from graphmatch.batch import spark as sp
+
+    jsonl = parquet = None
+    if args.out is not None:
+        if str(args.out).endswith(".parquet"):
+            parquet = args.out
+        else:
+            jsonl = args.out
+    if args.parquet_out is not None:
+        parquet = args.parquet_out
+    # A session this command starts, it stops; one the caller already runs, it leaves running.
+    ours = not sp.has_active_session()
+    spark = sp.session(args.master, shuffle_partitions=args.shuffle_partitions)
+    try:
+        if args.parquet is not None:
+            frames = sp.frames_from_parquet(spark, args.parquet)
+        else:
+            frames = sp.frames_from_edgelist(spark, args.graph)
+        report = sp.run_spark_batch(
+            frames,
+            jsonl=jsonl,
+            parquet=parquet,
+            score=args.score,
+            k=args.k,
+            explain=args.explain,
+            max_degree=args.max_degree,
+        )
+    finally:
+        if ours:
+            spark.stop()
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        print(
+            f"{report.people:,} people on Spark ({args.master}) -> "
+            f"{', '.join(report.outputs)} in {report.seconds:.1f} s"
+        )
+    return 0
+
+
 def _cmd_batch(args: argparse.Namespace) -> int:
     """Run ``graphmatch batch``: top-k for everyone, to JSONL, Parquet or Neo4j."""
+    if (args.graph is None) == (args.parquet is None):
+        raise InvalidInput("give one input: --graph FILE (an edge list) or --parquet FOLDER")
+    if args.engine == "spark":
+        return _cmd_spark(args)
+    if args.parquet is not None or args.parquet_out is not None:
+        raise InvalidInput("--parquet and --parquet-out are for --engine spark")
     from graphmatch.batch.run import DEFAULT_BLOCK_SIZE, Neo4jSink, Sink, run_batch
     from graphmatch.stores.memory import MemoryStore
     from graphmatch.stores.protocol import GraphStore, RunsQueries
@@ -92,13 +147,35 @@ def register(subparsers: Any) -> None:
         help="every person's top-k suggestions, to JSONL/Parquet or Neo4j",
         description=(
             "Rank every person's suggestions with the compiled index, in blocks on every "
-            "core, streaming to a file (resumable with --resume) or into Neo4j."
+            "core, streaming to a file (resumable with --resume) or into Neo4j; or on Apache "
+            "Spark (--engine spark), with the same output."
         ),
     )
-    p.add_argument("--graph", metavar="FILE", required=True, help="edge-list file to rank")
+    p.add_argument("--graph", metavar="FILE", help="edge-list file to rank")
+    p.add_argument(
+        "--parquet",
+        metavar="FOLDER",
+        help="Spark input: FOLDER/friendships (a, b), and people (id), blocks (a, b), "
+        "consent (id, discoverable, show_as_mutual) where present",
+    )
+    p.add_argument(
+        "--engine",
+        choices=("process", "spark"),
+        default="process",
+        help="rank in this process (default) or on Spark",
+    )
+    p.add_argument("--master", default="local[2]", help="Spark master URL (default local[2])")
+    p.add_argument(
+        "--shuffle-partitions", type=int, default=8, metavar="N", help="Spark shuffle partitions"
+    )
+    p.add_argument("--parquet-out", metavar="FOLDER", help="Spark: also write this Parquet dataset")
     p.add_argument("--score", choices=SCORES, default=DEFAULT_SCORE)
     p.add_argument("--k", type=int, default=10, help="suggestions per person (default 10)")
-    p.add_argument("--out", metavar="FILE", help="output: FILE.jsonl, or FOLDER.parquet")
+    p.add_argument(
+        "--out",
+        metavar="FILE",
+        help="output: FILE.jsonl, or FOLDER.parquet (Spark: FOLDER.jsonl of part files)",
+    )
     p.add_argument(
         "--to", choices=("file", "neo4j"), default="file", help="write to --out or Neo4j"
     )
