@@ -51,6 +51,7 @@ from graphmatch.presence import (
     MAX_TTL_S,
     MIN_RADIUS_M,
     MIN_TTL_S,
+    ListsEvents,
     Presence,
 )
 
@@ -385,11 +386,10 @@ def _event_json(p: Presence, event_id: str) -> dict[str, Any]:
 
 def _event_ids(p: Presence, after: str | None, limit: int) -> list[str]:
     """Return a page of event ids from the index (ListsEvents), sorted by id."""
-    lister = getattr(p.index, "event_ids", None)  # graphmatch.presence.protocol.ListsEvents
-    if lister is None:
+    index = p.index
+    if not isinstance(index, ListsEvents):
         raise ApiError(501, "not_implemented", "this presence index cannot list its events")
-    found: list[str] = lister(after, limit)
-    return found
+    return index.event_ids(after, limit)
 
 
 @bp.operation(
