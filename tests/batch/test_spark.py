@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import socket
 import struct
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -251,3 +256,66 @@ def test_bad_parameters_are_invalid_input(
             sp.rank_frame(frames, **kw)
     with pytest.raises(gm.InvalidInput):
         sp.run_spark_batch(frames)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_cli_on_a_standalone_cluster_on_loopback_writes_the_process_output(
+    tmp_path: Path,
+) -> None:
+    """A master and two workers as separate processes (PySpark's own jars): no local mode."""
+    import pyspark
+
+    home = Path(pyspark.__file__).parent
+    env = {**os.environ, "SPARK_HOME": str(home), "PYSPARK_PYTHON": sys.executable}
+    port = _free_port()
+    url = f"spark://127.0.0.1:{port}"
+    klass = [str(home / "bin" / "spark-class"), "org.apache.spark.deploy"]
+    log = (tmp_path / "master.log").open("w")
+    procs = [
+        subprocess.Popen(
+            [klass[0], f"{klass[1]}.master.Master", "--host", "127.0.0.1", "--port", str(port),
+             "--webui-port", str(_free_port())],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    ]  # fmt: skip
+    try:
+        for i in range(2):
+            procs.append(
+                subprocess.Popen(
+                    [klass[0], f"{klass[1]}.worker.Worker", url, "--host", "127.0.0.1",
+                     "--cores", "1", "--memory", "1g", "--webui-port", str(_free_port()),
+                     "--work-dir", str(tmp_path / f"work{i}")],
+                    env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                )
+            )  # fmt: skip
+        deadline = time.monotonic() + 180
+        while (tmp_path / "master.log").read_text().count("Registering worker") < 2:
+            assert time.monotonic() < deadline, "the workers never registered"
+            time.sleep(1)
+        G = nx.relabel_nodes(nx.gnp_random_graph(40, 0.12, seed=3), str)
+        graph = tmp_path / "g.txt"
+        graph.write_text("".join(f"{a} {b}\n" for a, b in G.edges))
+        common = ["--graph", str(graph), "--score", "adamic_adar", "--k", "4", "--explain", "2",
+                  "--no-progress"]  # fmt: skip
+        store = gm.MemoryStore.from_edgelist(graph, index="off")
+        run_batch(store, tmp_path / "p.jsonl", score="adamic_adar", k=4, explain=2,
+                  progress=False)  # fmt: skip
+        # In a child process: this process's local[2] session cannot share the JVM.
+        subprocess.run(
+            [sys.executable, "-m", "graphmatch", "batch", *common, "--engine", "spark",
+             "--master", url, "--out", str(tmp_path / "c.jsonl")],
+            check=True, env=env, timeout=600,
+        )  # fmt: skip
+        assert sp.read_jsonl_parts(tmp_path / "c.jsonl") == (tmp_path / "p.jsonl").read_bytes()
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=60)
+        log.close()
