@@ -15,7 +15,7 @@ How each part of the rule is kept on the JVM:
   ascending and folded left from 0.0 with Spark's ``aggregate``: the same additions, in the
   same order, as :func:`graphmatch.rule.weighted_sum` and the kernels. Products (``cn_ra``)
   and quotients (``jaccard``) are single IEEE operations on both sides.
-- **The quantum and the order.** ``floor(score * 1e10 + 0.5)`` (the JVM does not fuse the
+- **The quantum and the order.** :func:`graphmatch.rule.quantise`, with ``QUANTUM_INV`` from there (the JVM does not fuse the
   multiply and add), then quantised score descending, mutual count descending, id ascending
   (Spark compares strings by their UTF-8 bytes, which is code-point order: Python's).
 - **Explanations.** The named mutual friends of each kept suggestion are found afterwards
