@@ -16,7 +16,8 @@ How each part of the rule is kept on the JVM:
   same order, as :func:`graphmatch.rule.weighted_sum` and the kernels. Products (``cn_ra``)
   and quotients (``jaccard``) are single IEEE operations on both sides.
 - **The quantum and the order.** :func:`graphmatch.rule.quantise` with its ``QUANTUM_INV``
-  (the JVM does not fuse the multiply and add), then quantised score descending, mutual count descending, id ascending
+  (the JVM does not fuse the multiply and add), then quantised score descending, mutual
+  count descending, id ascending
   (Spark compares strings by their UTF-8 bytes, which is code-point order: Python's).
 - **Explanations.** The named mutual friends of each kept suggestion are found afterwards
   (the top-k pairs joined with the person's friends and the candidate's), skipping people
