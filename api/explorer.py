@@ -23,6 +23,7 @@ from typing import Any
 from flask import Flask, Response
 from flask.typing import ResponseReturnValue
 
+from api.presence import EXTENSION as PRESENCE
 from api.routing import ApiBlueprint
 from graphmatch.presence import ListsEvents
 
@@ -94,7 +95,7 @@ def demo_story(app: Flask, base_url: str) -> str | None:
     >>> demo_story(app, "http://127.0.0.1:8080")
     "explorer: open http://127.0.0.1:8080/ - event 'Conf' (conf): a and b share 1 friends"
     """
-    svc = app.extensions["graphmatch.presence.service"]
+    svc = app.extensions[PRESENCE]
     index = svc.index
     if not isinstance(index, ListsEvents):
         return None

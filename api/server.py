@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from api.app import create_app, open_configured_store
 from api.errors import json_server_errors
+from api.presence import EXTENSION as PRESENCE
 from graphmatch import GraphMatchError, GraphStore, InvalidInput
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ def seed_demo(store: GraphStore, people: int, seed: int = 0) -> tuple[str, Netwo
 
 def check_in_demo_event(app: Flask, network: Network, seed: int = 0) -> str:
     """Open the demo network's conference and check its attendees in; return a description."""
-    svc = app.extensions["graphmatch.presence.service"]
+    svc = app.extensions[PRESENCE]
     event = network.event
     # The generator gives the event a city, not coordinates: place it in central Berlin.
     svc.add_event(event.id, name=event.name, lat=52.5200, lon=13.4050)
@@ -91,7 +92,7 @@ def check_in_demo_event(app: Flask, network: Network, seed: int = 0) -> str:
 def demo_event_live(app: Flask, event_id: str = "event-1") -> bool:
     """Return whether the demo event (seed_data's ``event-1``) exists with people checked in."""
     try:
-        return bool(app.extensions["graphmatch.presence.service"].attendees(event_id))
+        return bool(app.extensions[PRESENCE].attendees(event_id))
     except GraphMatchError:
         return False
 

@@ -69,8 +69,8 @@ from graphmatch.rule import DEFAULT_SCORE
 from graphmatch.stores.protocol import GraphStore, RunsQueries
 
 # Presence is this module's own name. The others lived here before presence was split into
-# modules; they stay importable from here for the code that still imports them from here
-# (graphmatch/__init__.py, api/, benchmarks/). New code imports from graphmatch.presence.
+# modules; they stay importable from here for code outside this project written against the
+# old module (tests/presence/test_layout.py holds that). Import them from graphmatch.presence.
 __all__ = [
     "DEFAULT_RADIUS_M",
     "DEFAULT_TTL_S",
