@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_server_process import ROOT, serve_command
+from tests.support.server import ROOT, serve_command
 
 GOOD_KEY = "drill-good-key-3f9a"
 

@@ -2,88 +2,27 @@
 
 from __future__ import annotations
 
-import json
-import os
 import signal
 import subprocess
-import sys
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from graphmatch.stores.journal import HEADER_BYTES, JOURNAL
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith(("GRAPHMATCH_", "NEO4J"))}
+from tests.support.server import ROOT, Server, serve_command, serve_env, server_starter
 
 
 def _command(data_dir: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "graphmatch", "serve", "--port", "0", "--data-dir", str(data_dir),
-            "--store", "memory", *extra]  # fmt: skip
-
-
-class Server:
-    """One ``graphmatch serve`` process on a free loopback port."""
-
-    def __init__(self, data_dir: Path, *extra: str) -> None:
-        self.proc = subprocess.Popen(
-            _command(data_dir, *extra),
-            cwd=ROOT,
-            env=_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()  # "graphmatch: serving ... on http://host:port"
-        if "http://" not in line:
-            self.proc.kill()
-            _, errors = self.proc.communicate(timeout=20)
-            raise AssertionError(f"server did not start: {line!r} {errors!r}")
-        self.base = line.strip().rsplit(" ", 1)[-1]
-        self.stderr = ""
-
-    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            self.base + path, data=data, method=method, headers={"Content-Type": "application/json"}
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                raw = response.read()
-                return response.status, json.loads(raw) if raw else None
-        except urllib.error.HTTPError as err:
-            return err.code, json.loads(err.read() or b"null")
-
-    def stop(self, sig: int) -> int:
-        """Send sig, wait for the end, keep stderr; return the exit code."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        _, self.stderr = self.proc.communicate(timeout=30)
-        return self.proc.returncode
+    return [*serve_command(), "--port", "0", "--data-dir", str(data_dir), "--store", "memory",
+            *extra]  # fmt: skip
 
 
 @pytest.fixture
 def start_server() -> Iterator[Callable[..., Server]]:
     """Start servers for a test; any still running when it ends (a failed test) is killed."""
-    started: list[Server] = []
-
-    def start(data_dir: Path, *extra: str) -> Server:
-        server = Server(data_dir, *extra)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        if server.proc.returncode is None:
-            server.stop(signal.SIGKILL)
+    # A restart on a damaged data dir replays the journal first: reads get a longer bound.
+    yield from server_starter(timeout=30.0)
 
 
 def test_a_truncated_journal_refuses_to_serve_and_recover_serves_what_is_left(
@@ -100,7 +39,7 @@ def test_a_truncated_journal_refuses_to_serve_and_recover_serves_what_is_left(
         f.truncate(HEADER_BYTES + (size - HEADER_BYTES) // 2)
 
     refused = subprocess.run(
-        _command(data), cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=60
+        _command(data), cwd=ROOT, env=serve_env(), capture_output=True, text=True, timeout=60
     )
     assert refused.returncode == 1 and "http://" not in refused.stdout
     errors = refused.stderr.strip().splitlines()

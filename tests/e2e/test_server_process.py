@@ -3,67 +3,18 @@
 from __future__ import annotations
 
 import http.client
-import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def serve_command() -> list[str]:
-    """``graphmatch serve``, the command a user runs, in this interpreter."""
-    return [sys.executable, "-m", "graphmatch", "serve"]
-
-
-class Server:
-    """One server process on a free loopback port."""
-
-    def __init__(self, data_dir: Path, *extra: str) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("GRAPHMATCH_", "NEO4J"))}
-        self.proc = subprocess.Popen(
-            [*serve_command(), "--port", "0", "--data-dir", str(data_dir), *extra],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()  # "graphmatch: serving ... on http://host:port"
-        if "http://" not in line:
-            self.proc.kill()
-            _, errors = self.proc.communicate(timeout=20)  # reaps it and closes the pipes
-            raise AssertionError(f"server did not start: {line!r} {errors!r}")
-        self.base = line.strip().rsplit(" ", 1)[-1]
-
-    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            self.base + path, data=data, method=method, headers={"Content-Type": "application/json"}
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                raw = response.read()
-                return response.status, json.loads(raw) if raw else None
-        except urllib.error.HTTPError as err:
-            return err.code, json.loads(err.read() or b"null")
-
-    def stop(self, sig: int) -> int:
-        """Send sig, wait for the process to end, close its pipes; return its exit code."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        self.proc.communicate(timeout=20)
-        return self.proc.returncode
+from tests.support.server import ROOT, Server, serve_command, server_starter
 
 
 @pytest.fixture
@@ -74,17 +25,7 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
 @pytest.fixture
 def start_server() -> Iterator[Callable[..., Server]]:
     """Start servers for a test; any still running when it ends (a failed test) is killed."""
-    started: list[Server] = []
-
-    def start(data_dir: Path, *extra: str) -> Server:
-        server = Server(data_dir, *extra)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        if server.proc.returncode is None:
-            server.stop(signal.SIGKILL)
+    yield from server_starter()
 
 
 def write_until_killed(server: Server, sig: int) -> tuple[set[str], set[tuple[str, str]]]:
