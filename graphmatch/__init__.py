@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from graphmatch.stores.protocol import (
         BulkLoads,
         CountsMutual,
+        Dismisses,
         GraphStore,
         HasIndex,
         ListsBlocks,
@@ -69,6 +70,7 @@ _LAZY: dict[str, str] = {
     "CheckIn": "graphmatch.presence",
     "CountsMutual": "graphmatch.stores.protocol",
     "DEFAULT_SCORE": "graphmatch.rule",
+    "Dismisses": "graphmatch.stores.protocol",
     "EvaluationResult": "graphmatch.evaluation.run",
     "EventInfo": "graphmatch.presence",
     "EventPair": "graphmatch.presence",
@@ -106,6 +108,7 @@ __all__ = [
     "CSRIndex",
     "CheckIn",
     "CountsMutual",
+    "Dismisses",
     "EvaluationResult",
     "EventInfo",
     "EventNotFound",

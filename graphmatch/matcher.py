@@ -22,7 +22,7 @@ from graphmatch.rule import (
 
 # Re-exported: presence and older callers import the explanation order from here.
 from graphmatch.rule import explanation_order as explanation_order
-from graphmatch.stores.protocol import CountsMutual, GraphStore, RanksCandidates
+from graphmatch.stores.protocol import CountsMutual, Dismisses, GraphStore, RanksCandidates
 
 __all__ = ["MAX_EXPLAIN", "MAX_LIMIT", "Matcher", "Mutual", "Suggestion"]
 
@@ -181,6 +181,8 @@ class Matcher:
             self._ranks = store
         if push_down and isinstance(store, CountsMutual):
             self._counts = store
+        # Not a push-down: what people dismissed is data, excluded on every path.
+        self._dismisses: Dismisses | None = store if isinstance(store, Dismisses) else None
         self.explain = _check_int("explain", explain, 0, MAX_EXPLAIN)
 
     def _require(self, *person_ids: str) -> None:
@@ -334,7 +336,8 @@ class Matcher:
         """Return the people person_id may know, best first.
 
         Candidates are the people at distance exactly 2, never person_id, never a friend,
-        never anyone blocked either way, never anyone who opted out of discovery. Order:
+        never anyone blocked either way, never anyone who opted out of discovery, never
+        anyone person_id dismissed (a store with :class:`~graphmatch.Dismisses`). Order:
         score descending, then mutual count descending, then id ascending. The named mutual
         friends never include anyone blocked either way with person_id (they still count).
 
@@ -386,6 +389,9 @@ class Matcher:
                 return _suggestions(pushed)
         blocked = store.blocked_with(person_id)
         drop = {person_id, *store.friends(person_id), *blocked}
+        if self._dismisses is not None:
+            # Dropped as candidates only: a dismissed person who is a friend now is named.
+            drop.update(self._dismisses.dismissed(person_id))
         counts: dict[str, int]
         values: dict[str, float]
         if score in WEIGHTED:
@@ -424,8 +430,9 @@ class Matcher:
 
         This answers "who here should I meet": the candidates are the people present.
         Candidates with no friend in common are kept (score 0). person_id, people blocked
-        either way and people who opted out of discovery are dropped; so are friends unless
-        include_friends. Duplicates count once.
+        either way, people who opted out of discovery and people person_id dismissed are
+        dropped; so are friends unless include_friends (which keeps a friend even if once
+        dismissed). Duplicates count once.
 
         Parameters
         ----------
@@ -478,6 +485,11 @@ class Matcher:
         drop = {person_id} | blocked | store.undiscoverable(wanted)
         if not include_friends:
             drop.update(set(store.friends(person_id)).intersection(wanted))
+        if self._dismisses is not None:
+            gone = set(self._dismisses.dismissed(person_id)).intersection(wanted)
+            if gone and include_friends:
+                gone.difference_update(store.friends(person_id))
+            drop.update(gone)
         wanted = [c for c in wanted if c not in drop]
         if not wanted:
             return []

@@ -7,7 +7,7 @@ under one lock:
 1. is checked against the current state (unknown people, self-loops, bad ids or attributes
    raise here, and nothing is written); a write that would change nothing (befriending
    friends, the same bulk again, blocking twice, a consent flag set to its value) returns
-   here too, and nothing is written;
+   here too, and nothing is written (dismissing twice, too);
 2. is appended to ``journal.jsonl`` as one line and ``fsync``-ed; if that fails (a full disk)
    the partial line is cut off again, the write raises :class:`StoreUnavailable` and is *not*
    applied, and the next write simply tries again;
@@ -24,7 +24,8 @@ Files in ``data_dir`` (format 2):
     for a fresh start.
 ``snapshot.json``
     The whole state as of sequence number ``seq``: a first line ``<crc32> <length>`` and then
-    one JSON document.
+    one JSON document (version 3 since it holds dismissals; versions 1 and 2, which had
+    none, still open).
 ``journal.jsonl``
     Two fixed-width header lines, then one record per line:
     ``<crc32 of the JSON, 8 hex digits> <JSON>\\n``. Each record carries its sequence number
@@ -126,8 +127,10 @@ MANIFEST = "MANIFEST"
 LOCK = "LOCK"
 PRESENCE = "presence.jsonl"
 FORMAT = 2
-SNAPSHOT_VERSION = 2
+#: 3 added ``dismissals``: a version that would ignore them refuses the file instead.
+SNAPSHOT_VERSION = 3
 _LEGACY_SNAPSHOT_VERSION = 1
+_READABLE_SNAPSHOT_VERSIONS = (SNAPSHOT_VERSION, 2, _LEGACY_SNAPSHOT_VERSION)
 _MAGIC = b"#gmj2"
 _SLOT_RE = re.compile(rb"#gmj2 base=(\d{20}) seq=(\d{20}) ([0-9a-f]{8})\n")
 _SLOT_BYTES = len(b"#gmj2 base=%020d seq=%020d %s\n" % (0, 0, b"0" * 8))
@@ -144,6 +147,8 @@ _OPS = frozenset(
         "block",
         "unblock",
         "set_consent",
+        "dismiss",
+        "undismiss",
     }
 )
 
@@ -544,7 +549,7 @@ class JournaledStore:
             doc = json.loads(body)
         except ValueError:
             return None, f"{path} is damaged (not JSON)"
-        if doc.get("version") not in (SNAPSHOT_VERSION, _LEGACY_SNAPSHOT_VERSION):
+        if doc.get("version") not in _READABLE_SNAPSHOT_VERSIONS:
             return None, f"{path} has unknown version {doc.get('version')!r}"
         return doc, None
 
@@ -559,6 +564,8 @@ class JournaledStore:
             inner.set_consent(pid, discoverable=False)
         for pid in doc["hidden_as_mutual"]:
             inner.set_consent(pid, show_as_mutual=False)
+        for a, b in doc.get("dismissals", ()):  # versions 1 and 2 had none
+            inner.dismiss(a, b)
 
     def _scan_journal(self, path: Path, header: bool | None) -> _Scan:
         """Read a journal file and say what it holds and what is wrong with it.
@@ -741,6 +748,10 @@ class JournaledStore:
             return inner.set_consent(
                 a["id"], discoverable=a["discoverable"], show_as_mutual=a["show_as_mutual"]
             )
+        if op == "dismiss":
+            return inner.dismiss(a["id"], a["other"])
+        if op == "undismiss":
+            return inner.undismiss(a["id"], a["other"])
         raise JournalCorrupt(f"unknown journal operation {op!r}")
 
     def _write(self, op: str, prepare: Callable[[], dict[str, Any] | None], noop: Any) -> Any:
@@ -861,6 +872,7 @@ class JournaledStore:
             "blocks": blocks,
             "undiscoverable": sorted(inner.undiscoverable(nodes)),
             "hidden_as_mutual": sorted(inner.hidden_as_mutual(nodes)),
+            "dismissals": [[a, b] for a, b in inner.dismissals()],
         }
 
     def _compact_locked(self) -> None:
@@ -1123,6 +1135,47 @@ class JournaledStore:
 
         self._write("unblock", prepare, None)
 
+    def dismiss(self, person_id: str, candidate: str) -> bool:
+        """Record, durably, that person_id is not interested in candidate; True if new.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> d = tempfile.mkdtemp()
+        >>> s = JournaledStore(MemoryStore(), d)
+        >>> _ = s.add_friendships([("a", "w"), ("w", "b")])
+        >>> s.dismiss("a", "b"), s.dismiss("a", "b")
+        (True, False)
+        >>> s.close()
+        >>> again = JournaledStore(MemoryStore(), d)
+        >>> again.dismissed("a")
+        ['b']
+        >>> again.close()
+        """
+        if person_id == candidate:
+            raise InvalidInput(f"a person cannot dismiss themselves ({person_id!r})")
+
+        def prepare() -> dict[str, Any] | None:
+            self._require(person_id, candidate)
+            if candidate in self.inner.dismissed(person_id):
+                return None
+            return {"id": person_id, "other": candidate}
+
+        new: bool = self._write("dismiss", prepare, False)
+        return new
+
+    def undismiss(self, person_id: str, candidate: str) -> bool:
+        """Forget person_id's dismissal of candidate, durably; True if there was one."""
+
+        def prepare() -> dict[str, Any] | None:
+            self._require(person_id, candidate)
+            if candidate not in self.inner.dismissed(person_id):
+                return None
+            return {"id": person_id, "other": candidate}
+
+        removed: bool = self._write("undismiss", prepare, False)
+        return removed
+
     def set_consent(
         self,
         person_id: str,
@@ -1172,6 +1225,14 @@ class JournaledStore:
     def blocked_with(self, person_id: str) -> set[str]:
         """Return everyone person_id blocked or was blocked by."""
         return self.inner.blocked_with(person_id)
+
+    def dismissed(self, person_id: str) -> list[str]:
+        """Return whom person_id dismissed, sorted by id."""
+        return self.inner.dismissed(person_id)
+
+    def dismissals(self) -> list[tuple[str, str]]:
+        """Return every dismissal as ``(person, candidate)``, sorted (training negatives)."""
+        return self.inner.dismissals()
 
     def undiscoverable(self, person_ids: Iterable[str]) -> set[str]:
         """Return those of person_ids who opted out of discovery."""

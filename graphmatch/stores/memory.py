@@ -82,6 +82,8 @@ class MemoryStore:
         self._blocked_by: dict[str, set[str]] = {}  # whom -> who blocked them
         self._undiscoverable: set[str] = set()
         self._hidden_mutual: set[str] = set()
+        self._dismissed: dict[str, set[str]] = {}  # who -> whom they dismissed
+        self._dismissed_by: dict[str, set[str]] = {}  # whom -> who dismissed them
         self._lock = threading.RLock()
         if index not in INDEX_MODES:
             raise InvalidInput(f"index must be one of {', '.join(INDEX_MODES)}, got {index!r}")
@@ -211,7 +213,17 @@ class MemoryStore:
         if index is None or person_id not in index.pos:
             return None
         blocked = self.blocked_with(person_id)
-        return index.top(person_id, score, limit, max_degree, blocked, explain)
+        if not self._dismissed.get(person_id):
+            return index.top(person_id, score, limit, max_degree, blocked, explain)
+        # Dismissed people are never suggested, but one who became a friend since is still
+        # named as a mutual friend, so they are not passed with the blocks: ask for as many
+        # more as were dismissed and drop them (at most that many are in the way).
+        with self._lock:
+            gone = set(self._dismissed.get(person_id, ()))
+        ranked = index.top(person_id, score, limit + len(gone), max_degree, blocked, explain)
+        if ranked is None:
+            return None
+        return [row for row in ranked if row[0] not in gone][:limit]
 
     def mutual_count(self, a: str, b: str) -> int:
         """Count the friends in common of one pair: one scalar kernel call when indexed."""
@@ -288,6 +300,10 @@ class MemoryStore:
                 self._blocked_by[other].discard(person_id)
             for other in self._blocked_by.pop(person_id, ()):
                 self._blocks[other].discard(person_id)
+            for other in self._dismissed.pop(person_id, ()):
+                self._dismissed_by[other].discard(person_id)
+            for other in self._dismissed_by.pop(person_id, ()):
+                self._dismissed[other].discard(person_id)
             self._undiscoverable.discard(person_id)
             self._hidden_mutual.discard(person_id)
             self._version += 1
@@ -354,6 +370,70 @@ class MemoryStore:
             self._require(other)
             self._blocks.get(person_id, set()).discard(other)
             self._blocked_by.get(other, set()).discard(person_id)
+
+    def dismiss(self, person_id: str, candidate: str) -> bool:
+        """Record that person_id is not interested in candidate; return True if new.
+
+        Parameters
+        ----------
+        person_id : str
+            Who turns the suggestion down.
+        candidate : str
+            Whom they never want suggested again.
+
+        Returns
+        -------
+        bool
+            False if it was already dismissed (nothing changes).
+
+        Raises
+        ------
+        PersonNotFound
+            For an unknown id.
+        InvalidInput
+            If the two are the same person.
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> store = MemoryStore(nx.Graph([("a", "w"), ("w", "b")]))
+        >>> store.dismiss("a", "b"), store.dismiss("a", "b"), store.dismissed("a")
+        (True, False, ['b'])
+        """
+        if person_id == candidate:
+            raise InvalidInput(f"a person cannot dismiss themselves ({person_id!r})")
+        with self._lock:
+            self._require(person_id)
+            self._require(candidate)
+            mine = self._dismissed.setdefault(person_id, set())
+            if candidate in mine:
+                return False
+            mine.add(candidate)
+            self._dismissed_by.setdefault(candidate, set()).add(person_id)
+            return True
+
+    def undismiss(self, person_id: str, candidate: str) -> bool:
+        """Forget person_id's dismissal of candidate; return True if there was one."""
+        with self._lock:
+            self._require(person_id)
+            self._require(candidate)
+            mine = self._dismissed.get(person_id, set())
+            if candidate not in mine:
+                return False
+            mine.discard(candidate)
+            self._dismissed_by[candidate].discard(person_id)
+            return True
+
+    def dismissed(self, person_id: str) -> list[str]:
+        """Return whom person_id dismissed, sorted by id."""
+        with self._lock:
+            self._require(person_id)
+            return sorted(self._dismissed.get(person_id, ()))
+
+    def dismissals(self) -> list[tuple[str, str]]:
+        """Return every dismissal as ``(person, candidate)``, sorted (training negatives)."""
+        with self._lock:
+            return sorted((a, b) for a, others in self._dismissed.items() for b in others)
 
     def set_consent(
         self,

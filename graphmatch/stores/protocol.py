@@ -16,6 +16,7 @@ capability                  offered by
 :class:`RanksCandidates`    memory (compiled kernels), journaled, Neo4j (one Cypher query)
 :class:`CountsMutual`       memory, journaled
 :class:`ListsBlocks`        memory, journaled
+:class:`Dismisses`          memory, journaled (durable), Neo4j
 :class:`HasIndex`           memory, journaled (the CSR index ``graphmatch batch`` ranks over)
 :class:`BulkLoads`          Neo4j
 :class:`RunsQueries`        Neo4j (parameterised Cypher for presence and ``batch --to neo4j``)
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BulkLoads",
     "CountsMutual",
+    "Dismisses",
     "GraphStore",
     "HasIndex",
     "ListsBlocks",
@@ -163,7 +165,8 @@ class RanksCandidates(Protocol):
 
         None means "not now" (no fresh index, a score it cannot push down): the caller
         answers by the plain :class:`GraphStore` reads. Blocks both ways, friends and
-        opt-outs are excluded exactly as :meth:`graphmatch.Matcher.suggest` does.
+        opt-outs are excluded exactly as :meth:`graphmatch.Matcher.suggest` does; so are
+        the people person_id dismissed, when the store also offers :class:`Dismisses`.
         """
 
 
@@ -184,6 +187,40 @@ class ListsBlocks(Protocol):
 
     def block_pairs(self) -> list[tuple[str, str]]:
         """Return every block as ``(who, whom)``, sorted."""
+
+
+@runtime_checkable
+class Dismisses(Protocol):
+    """A store that keeps dismissals: "not interested" in one suggested person.
+
+    A dismissal is one-way (person_id dismissed candidate) and durable where the store is.
+    The matcher never suggests a dismissed candidate to the person who dismissed them
+    (:meth:`graphmatch.Matcher.suggest`, and :meth:`graphmatch.Matcher.rank` unless they are
+    friends by now and friends are asked for). It hides nothing else: a dismissed person who
+    later becomes a friend counts, and is named, as a mutual friend like any other; a
+    friendship does not erase the dismissal, so ending it does not bring the suggestion back.
+    Removing either person removes the dismissal.
+    """
+
+    def dismiss(self, person_id: str, candidate: str) -> bool:
+        """Record that person_id is not interested in candidate; return True if new.
+
+        PersonNotFound for an unknown id, InvalidInput when the two are the same person.
+        """
+
+    def undismiss(self, person_id: str, candidate: str) -> bool:
+        """Forget person_id's dismissal of candidate; return True if there was one."""
+
+    def dismissed(self, person_id: str) -> list[str]:
+        """Return whom person_id dismissed, sorted by id (PersonNotFound if unknown)."""
+
+    def dismissals(self) -> list[tuple[str, str]]:
+        """Return every dismissal as ``(person, candidate)``, sorted.
+
+        The export for training a ranker: each pair is a suggestion its person turned down,
+        a labelled negative example. Pairs who have become friends since are still listed
+        (the store keeps what was said); a trainer should drop those that are friends now.
+        """
 
 
 @runtime_checkable

@@ -7,6 +7,8 @@ Graph model
 - One ``:FRIEND`` relationship per friendship, written from the smaller id to the larger id
   (string order) and always matched without direction, so a friendship is never stored twice.
 - ``(:Person)-[:BLOCKED]->(:Person)`` for "blocker blocks blocked".
+- ``(:Person)-[:DISMISSED]->(:Person)`` for "person is not interested in candidate" (a
+  turned-down suggestion; it only keeps the candidate out of the person's suggestions).
 - Consent flags are Person properties; an absent flag means ``true`` (the default), so only
   opt-outs cost storage.
 
@@ -125,6 +127,29 @@ MERGE (a)-[:BLOCKED]->(b)
 
 _UNBLOCK = "MATCH (:Person {id: $a})-[r:BLOCKED]->(:Person {id: $b}) DELETE r"
 
+_DISMISS = """
+MATCH (a:Person {id: $a})
+MATCH (b:Person {id: $b})
+MERGE (a)-[:DISMISSED]->(b)
+"""
+
+_UNDISMISS = """
+MATCH (:Person {id: $a})-[r:DISMISSED]->(:Person {id: $b})
+DELETE r
+RETURN count(r) AS n
+"""
+
+_DISMISSED = """
+MATCH (p:Person {id: $id})
+OPTIONAL MATCH (p)-[:DISMISSED]->(o)
+RETURN p.id AS id, collect(o.id) AS others
+"""
+
+_DISMISSALS = """
+MATCH (a:Person)-[:DISMISSED]->(b:Person)
+RETURN collect([a.id, b.id]) AS pairs
+"""
+
 _SET_FLAGS = "MATCH (p:Person {id: $id}) SET p += $flags RETURN count(p) AS n"
 
 _EXISTS = "OPTIONAL MATCH (p:Person {id: $id}) RETURN p IS NOT NULL AS found"
@@ -221,6 +246,7 @@ RETURN collect(v.id) AS ids, collect(c) AS counts, collect(aa) AS aas, collect(r
 # (score quantised with $quantum_inv desc, count desc, id asc), and name the top candidates'
 # mutual friends (fewest friends first, then id) only after the LIMIT, so the explanation never
 # touches the long tail; a friend blocked either way with p is counted but never named.
+# The people p dismissed are dropped as candidates only (a friend now is still named).
 # Weights are summed in the canonical order, as in _TWO_HOP_WEIGHTS.
 # Friends and blocked people are collected once and tested with IN: PROFILE showed a
 # per-candidate EXISTS { (p)-[:FRIEND]-(v) } (Expand(Into) from a dense node) costing half of
@@ -241,6 +267,10 @@ CALL (p) {
   RETURN collect(b) AS blocked
 }
 CALL (p) {
+  OPTIONAL MATCH (p)-[:DISMISSED]->(x)
+  RETURN collect(x) AS dismissed
+}
+CALL (p) {
   MATCH (p)-[:FRIEND]-(w)
   WITH w, COUNT { (w)-[:FRIEND]-() } AS d
   WHERE d >= 2 AND ($max_degree IS NULL OR d <= $max_degree)
@@ -250,8 +280,9 @@ CALL (p) {
   WHERE v <> p
   RETURN v, count(*) AS c, sum(wa) AS aa, sum(wr) AS ra
 }
-WITH p, size(friends) AS du, friends, blocked, v, c, aa, ra
+WITH p, size(friends) AS du, friends, blocked, dismissed, v, c, aa, ra
 WHERE coalesce(v.discoverable, true) AND NOT v IN friends AND NOT v IN blocked
+  AND NOT v IN dismissed
 WITH p, blocked, v, c, CASE $score
     WHEN 'common_neighbors' THEN toFloat(c)
     WHEN 'adamic_adar' THEN aa
@@ -871,6 +902,51 @@ class Neo4jStore:
 
         self._write(work)
 
+    def dismiss(self, person_id: str, candidate: str) -> bool:
+        """Record that person_id is not interested in candidate: one ``:DISMISSED``.
+
+        Returns
+        -------
+        bool
+            True if the dismissal is new.
+
+        Raises
+        ------
+        InvalidInput
+            If person_id == candidate.
+        PersonNotFound
+            If either person is unknown.
+        StoreUnavailable
+            If Neo4j cannot be reached.
+        """
+        if person_id == candidate:
+            raise InvalidInput(f"a person cannot dismiss themselves ({person_id!r})")
+
+        def work(tx: neo4j.ManagedTransaction) -> bool:
+            self._raise_missing(tx, [person_id, candidate])
+            summary = tx.run(_DISMISS, a=person_id, b=candidate).consume()
+            return summary.counters.relationships_created > 0
+
+        return self._write(work)
+
+    def undismiss(self, person_id: str, candidate: str) -> bool:
+        """Forget person_id's dismissal of candidate; return True if there was one.
+
+        Raises
+        ------
+        PersonNotFound
+            If either person is unknown.
+        StoreUnavailable
+            If Neo4j cannot be reached.
+        """
+
+        def work(tx: neo4j.ManagedTransaction) -> bool:
+            self._raise_missing(tx, [person_id, candidate])
+            n = tx.run(_UNDISMISS, a=person_id, b=candidate).single(strict=True)["n"]
+            return bool(n)
+
+        return self._write(work)
+
     def set_consent(
         self,
         person_id: str,
@@ -1033,6 +1109,37 @@ class Neo4jStore:
             raise PersonNotFound(person_id)
         return out
 
+    def dismissed(self, person_id: str) -> list[str]:
+        """Return whom person_id dismissed, sorted by id.
+
+        Raises
+        ------
+        PersonNotFound
+            For an unknown id.
+        StoreUnavailable
+            If Neo4j cannot be reached.
+        """
+
+        def work(tx: neo4j.ManagedTransaction) -> list[str] | None:
+            record = tx.run(_DISMISSED, id=person_id).single()
+            return None if record is None else list(record["others"])
+
+        out = self._read(work)
+        if out is None:
+            raise PersonNotFound(person_id)
+        return sorted(out)
+
+    def dismissals(self) -> list[tuple[str, str]]:
+        """Return every dismissal as ``(person, candidate)``, sorted (training negatives).
+
+        Raises
+        ------
+        StoreUnavailable
+            If Neo4j cannot be reached.
+        """
+        pairs = self._read(lambda tx: tx.run(_DISMISSALS).single(strict=True)["pairs"])
+        return sorted((a, b) for a, b in pairs)
+
     def undiscoverable(self, person_ids: Iterable[str]) -> set[str]:
         """Return those of person_ids who opted out of discovery.
 
@@ -1174,8 +1281,8 @@ class Neo4jStore:
         """Rank and explain the distance-2 candidates in one Cypher query, or return None.
 
         The matcher's push-down: the same exclusions and order as its plain path; blocks
-        (both directions) are read in the same query, and a friend blocked either way with
-        person_id is counted but never named. None for a score the query does not
+        (both directions) and dismissals are read in the same query, and a friend blocked
+        either way with person_id is counted but never named. None for a score the query does not
         know (the matcher then ranks in Python).
 
         Raises
