@@ -90,7 +90,9 @@ def test_a_dismissed_candidate_is_never_suggested_again(
     assert matcher.suggest("ann", limit=1, score=score) == before[1:2]
 
 
-def test_the_limit_is_filled_past_many_dismissals(store: gm.GraphStore, matcher: gm.Matcher) -> None:
+def test_the_limit_is_filled_past_many_dismissals(
+    store: gm.GraphStore, matcher: gm.Matcher
+) -> None:
     # ann's friend bob knows 30 more people; she dismisses the 20 best of them.
     store.add_friendships([("bob", f"p{i:02d}") for i in range(30)])
     store.add_friendships([("cat", f"p{i:02d}") for i in range(20)])  # the 20 best
