@@ -20,6 +20,9 @@ __all__ = [
     "BULK_RESULT",
     "CONSENT",
     "CONSENT_UPDATE",
+    "DISMISSAL",
+    "DISMISSALS_PAGE",
+    "DISMISSALS_QUERY",
     "ERROR",
     "EVENTS_PAGE",
     "EVENTS_QUERY",
@@ -92,6 +95,10 @@ FRIENDS_QUERY = Model(
     ),
 )
 CURSOR = string(1, 2048, description="next_cursor of the previous page.")
+DISMISSALS_QUERY = Model(
+    "DismissalsQuery",
+    obj({"limit": integer(1, MAX_LIMIT, default=100, description="Page size."), "cursor": CURSOR}),
+)
 VIEWER = string(
     1,
     MAX_ID,
@@ -199,6 +206,32 @@ FRIENDSHIP = Model(
     obj(
         {"id": ID, "friend": ID, "created": boolean()},
         required=["id", "friend", "created"],
+    ),
+)
+DISMISSAL = Model(
+    "Dismissal",
+    obj(
+        {
+            "id": ID,
+            "dismissed": string(1, MAX_ID, description="Never suggested to id again."),
+            "created": boolean(description="False if it was dismissed already."),
+        },
+        required=["id", "dismissed", "created"],
+    ),
+)
+DISMISSALS_PAGE = Model(
+    "DismissalsPage",
+    obj(
+        {
+            "id": ID,
+            "dismissed": array(ID, description="Sorted by id."),
+            "total": integer(0, description="Dismissed people listed over all pages."),
+            "next_cursor": {
+                "type": ["string", "null"],
+                "description": "Pass back as cursor for the next page; null on the last page.",
+            },
+        },
+        required=["id", "dismissed", "total", "next_cursor"],
     ),
 )
 FRIENDS_PAGE = Model(

@@ -7,7 +7,8 @@ presented as ``Authorization: Bearer <token>``. It may
 
 - read that person's suggestions (and ``rank``), nearby, presence, event introductions, and
   mutual lists with people they may see (not blocked either way; others answer 404);
-- write that person's own friendships, blocks, consent and presence;
+- write that person's own friendships, blocks, consent, presence and dismissals (and list
+  their dismissals);
 
 and nothing else (403 ``forbidden``). An expired or badly signed token is 401. Without a
 configured secret no token is accepted (a token is then just an unknown key).
@@ -59,6 +60,7 @@ VIEWER_READS = frozenset(
         "presence.nearby",
         "presence.get_presence",
         "presence.introductions",
+        "dismissals.list_dismissals",
     }
 )
 VIEWER_WRITES = frozenset(
@@ -70,6 +72,8 @@ VIEWER_WRITES = frozenset(
         "privacy.set_consent",
         "presence.check_in",
         "presence.check_out",
+        "dismissals.dismiss",
+        "dismissals.undismiss",
     }
 )
 
