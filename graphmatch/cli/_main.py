@@ -1,9 +1,9 @@
 """The ``graphmatch`` command line: the core's commands, plugin commands, one error rule.
 
 The core registers its own commands (``load``, ``mutual``, ``suggest``, the presence
-commands, ``evaluate``, ``batch``). Commands built on top of the core (``serve`` in ``api``,
-``seed`` in ``seed_data``, ``bench`` in ``graphmatch_bench``) join through the
-``graphmatch.commands`` entry-point group, so the core never imports them. Registering a
+commands, ``evaluate``, ``batch``, ``dismiss``, ``dismissed``). Commands built on top of the
+core (``serve`` in ``api``, ``seed`` in ``seed_data``, ``bench`` in ``graphmatch_bench``) join
+through the ``graphmatch.commands`` entry-point group, so the core never imports them. Registering a
 command must stay cheap: heavy modules load in its handler, when it runs.
 
 Every command ends through :func:`main`'s one rule: a :class:`~graphmatch.GraphMatchError`
@@ -132,10 +132,11 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
 def _core_registrars() -> list[Callable[[Any], None]]:
     """Return the functions that add the core's commands kept in their own modules."""
     from graphmatch.cli.batch import register as register_batch
+    from graphmatch.cli.dismiss import register as register_dismiss
     from graphmatch.cli.evaluate import register as register_evaluate
     from graphmatch.cli.presence import register as register_presence
 
-    return [register_presence, register_evaluate, register_batch]
+    return [register_presence, register_evaluate, register_batch, register_dismiss]
 
 
 def _plugins() -> list[metadata.EntryPoint]:
