@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
 FACEBOOK = DATA / "facebook_combined.txt.gz"
 NEO4J_FIXTURE = "neo4j_store_session"
+NEO4J_ROUTING_FIXTURE = "neo4j_routing_store_session"
 
 STORE_KINDS = [
     "memory",
@@ -25,6 +26,9 @@ STORE_KINDS = [
     "journaled",
     pytest.param("neo4j", marks=pytest.mark.neo4j),
 ]
+#: The conformance suite (tests/contract) runs Neo4j twice: over bolt:// (one server) and
+#: over a neo4j:// routing URI (reads routed to readers, writes to the writer, bookmarks).
+CONTRACT_STORE_KINDS = [*STORE_KINDS, pytest.param("neo4j-routing", marks=pytest.mark.neo4j)]
 
 
 @pytest.fixture(scope="session")
@@ -43,10 +47,21 @@ def neo4j_store_session() -> Iterator[Neo4jStore]:
     neo.close()
 
 
+@pytest.fixture(scope="session")
+def neo4j_routing_store_session() -> Iterator[Neo4jStore]:
+    """The same test server through a ``neo4j://`` routing URI (opened once per session)."""
+    from tests.support.neo4j import connect
+
+    neo = connect(scheme="neo4j")
+    yield neo
+    neo.close()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test that uses the Neo4j fixture ``neo4j``, so ``-m "not neo4j"`` leaves it."""
     for item in items:
-        if NEO4J_FIXTURE in getattr(item, "fixturenames", ()):
+        names = getattr(item, "fixturenames", ())
+        if NEO4J_FIXTURE in names or NEO4J_ROUTING_FIXTURE in names:
             item.add_marker(pytest.mark.neo4j)
 
 
@@ -62,8 +77,16 @@ def store(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[gm.GraphStore]:
     """Yield an empty store of each kind."""
-    if request.param == "neo4j":
-        neo = request.getfixturevalue(NEO4J_FIXTURE)
+    yield from open_store_kind(request, tmp_path_factory)
+
+
+def open_store_kind(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[gm.GraphStore]:
+    """Yield an empty store of the kind request.param names (the ``store`` fixtures' body)."""
+    if request.param in ("neo4j", "neo4j-routing"):
+        fixture = NEO4J_FIXTURE if request.param == "neo4j" else NEO4J_ROUTING_FIXTURE
+        neo = request.getfixturevalue(fixture)
         neo.clear()
         yield neo
     elif request.param == "journaled":

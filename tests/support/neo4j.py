@@ -1,10 +1,11 @@
 """Finding the test Neo4j: the helpers behind the one ``neo4j_store_session`` fixture.
 
 Tests do not open their own connection: they take ``neo4j_store_session`` (``tests/conftest.py``),
-which calls :func:`connect` once per run. The server is the one ``scripts/neo4j-local start``
-runs (its URI is in ``.neo4j/uri``), or any server named by ``NEO4J_URI``. When none answers,
-tests skip with the reason, except under ``CI=true``, where they fail: in CI the Neo4j tests
-must never be skipped silently.
+which calls :func:`connect` once per run (``neo4j_routing_store_session`` is the same server
+through a ``neo4j://`` routing URI, for the conformance suite). The server is the one
+``scripts/neo4j-local start`` runs (its URI is in ``.neo4j/uri``), or any server named by
+``NEO4J_URI``. When none answers, tests skip with the reason, except under ``CI=true``, where
+they fail: in CI the Neo4j tests must never be skipped silently.
 """
 
 from __future__ import annotations
@@ -48,12 +49,28 @@ def unavailable(reason: str) -> None:
     pytest.skip(hint)
 
 
-def connect(**kwargs: object) -> Neo4jStore:
-    """Open a Neo4jStore on the test server, or skip/fail (see :func:`unavailable`)."""
+def with_scheme(uri: str, scheme: str) -> str:
+    """Return uri with its scheme family swapped, keeping the TLS suffix.
+
+    ``with_scheme("bolt://h:1", "neo4j")`` is ``"neo4j://h:1"``; ``bolt+s`` becomes ``neo4j+s``.
+    """
+    head, sep, rest = uri.partition("://")
+    _, plus, tls = head.partition("+")
+    return f"{scheme}{plus}{tls}{sep}{rest}"
+
+
+def connect(scheme: str | None = None, **kwargs: object) -> Neo4jStore:
+    """Open a Neo4jStore on the test server, or skip/fail (see :func:`unavailable`).
+
+    scheme ``"neo4j"`` opens it through a routing URI (``neo4j://``): the driver asks the
+    server for its routing table and sends reads to readers, writes to the writer.
+    """
     uri, auth = neo4j_settings()
     if uri is None:
         unavailable("no Neo4j URI (NEO4J_URI unset and no .neo4j/uri)")
         raise AssertionError("unreachable")  # for type checkers: unavailable() never returns
+    if scheme is not None:
+        uri = with_scheme(uri, scheme)
     store = Neo4jStore(uri, auth=auth, timeout=30, **kwargs)  # type: ignore[arg-type]
     try:
         store.ping()
