@@ -23,60 +23,17 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.support.compose import MissingVariable, service
 from tests.support.neo4j import neo4j_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 
-# compose's interpolation: $$, $VAR, ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?err},
-# ${VAR?err}, ${VAR:+alt}, ${VAR+alt}.
-_VAR = re.compile(
-    r"\$(?:(\$)|([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])(.*?))?\})"
-)
-
-
-class MissingVariable(Exception):
-    """A ``${VAR:?message}`` whose variable is unset: compose refuses to start."""
-
-
-def interpolate(text: str, env: Mapping[str, str]) -> str:
-    """Substitute variables in text as docker compose does (the subset above)."""
-
-    def one(m: re.Match[str]) -> str:
-        if m[1]:
-            return "$"
-        name = m[2] or m[3]
-        op, arg = m[4], m[5] or ""
-        value = env.get(name)
-        unset = value is None or (op is not None and op.startswith(":") and value == "")
-        if op in (":-", "-"):
-            return arg if unset else str(value)
-        if op in (":?", "?"):
-            if unset:
-                raise MissingVariable(f"{name}: {arg}")
-            return str(value)
-        if op in (":+", "+"):
-            return "" if unset else arg
-        return value or ""
-
-    return _VAR.sub(one, text)
-
 
 def api_service(env: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
     """Return the api service's command and environment, interpolated with env."""
-    doc: dict[str, Any] = yaml.safe_load(COMPOSE.read_text())
-    service = doc["services"]["api"]
-    command = service["command"]
-    if isinstance(command, str):
-        command = command.split()
-    environment = service["environment"]
-    if isinstance(environment, list):  # the "- KEY=value" form
-        environment = dict(item.split("=", 1) for item in environment)
-    return (
-        [interpolate(str(c), env) for c in command],
-        {k: interpolate(str(v), env) for k, v in environment.items()},
-    )
+    return service(COMPOSE, "api", env)
 
 
 def _free_port() -> int:
