@@ -216,10 +216,20 @@ class MemoryStore:
         if not self._dismissed.get(person_id):
             return index.top(person_id, score, limit, max_degree, blocked, explain)
         # Dismissed people are never suggested, but one who became a friend since is still
-        # named as a mutual friend, so they are not passed with the blocks: ask for as many
-        # more as were dismissed and drop them (at most that many are in the way).
+        # named as a mutual friend. The kernel's exclusions (the blocks) are also never named,
+        # so only dismissed people who are not friends may join them: named mutual friends are
+        # always friends. That needs the friendships the index holds: the live ones while no
+        # write has happened since it was built (same version, under the lock; the index is a
+        # snapshot, so what is read here stays true of it once the lock is let go).
         with self._lock:
             gone = set(self._dismissed.get(person_id, ()))
+            strangers = None
+            if index.version == self._version:
+                friends = self._adj[person_id]
+                strangers = {d for d in gone if d not in friends}
+        if strangers is not None:
+            return index.top(person_id, score, limit, max_degree, blocked | strangers, explain)
+        # A write came in between: ask for as many more as were dismissed and drop them.
         ranked = index.top(person_id, score, limit + len(gone), max_degree, blocked, explain)
         if ranked is None:
             return None

@@ -244,3 +244,20 @@ def test_a_snapshot_from_before_dismissals_still_opens(tmp_path: Path) -> None:
     assert again.counts() == (8, 10) and again.dismissals() == []
     assert again.dismiss("ann", "eve") is True
     again.close()
+
+
+def test_the_compiled_path_excludes_the_dismissed_from_an_index_a_write_overtook() -> None:
+    # The index in hand was built before the last write (a write raced the read): the store
+    # cannot tell friends by the live graph then, and drops the dismissed from a longer list.
+    store = gm.MemoryStore(index="sync")
+    store.add_friendships(WORLD)
+    store.add_friendships([("bob", f"p{i:02d}") for i in range(30)])
+    for i in range(20):
+        store.dismiss("ann", f"p{i:02d}")
+    store.dismiss("ann", "eve")
+    old = store.build_index()
+    store.add_friendship("ann", "hal")  # the index above no longer reflects the graph
+    store.fresh_index = lambda: old  # type: ignore[method-assign]
+    found = store.top_candidates("ann", "common_neighbors", 4, None, 3)
+    assert found is not None
+    assert [row[0] for row in found] == ["fay", "gus", "p20", "p21"]
