@@ -25,11 +25,20 @@ _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="graphmatch"'}
 
 
 def presented_key(authorization: str | None, api_key: str | None) -> str | None:
-    """Return the key a request presents (``X-API-Key`` wins over a Bearer token), or None."""
+    """Return the key a request presents (``X-API-Key`` wins over a Bearer token), or None.
+
+    An empty (or blank) ``X-API-Key`` presents nothing, so it cannot hide a valid Bearer.
+
+    Examples
+    --------
+    >>> presented_key("Bearer tok", None), presented_key("Bearer tok", ""), presented_key(None, "k")
+    ('tok', 'tok', 'k')
+    """
+    api_key = api_key.strip() if api_key is not None else None
     auth = authorization or ""
-    if api_key is None and auth[:7].lower() == "bearer ":
-        return auth[7:].strip()
-    return api_key
+    if not api_key and auth[:7].lower() == "bearer ":
+        return auth[7:].strip() or None
+    return api_key or None
 
 
 def _digest(key: str) -> bytes:
@@ -117,7 +126,7 @@ class KeyRing:
         presented = presented_key(authorization, api_key)
         if (
             self._secret is not None
-            and api_key is None
+            and not (api_key or "").strip()
             and presented
             and viewer.looks_like_token(presented)
         ):

@@ -10,6 +10,7 @@ unknown person            404     ``person_not_found``
 unknown route             404     ``not_found``
 wrong method              405     ``method_not_allowed``
 person already exists     409     ``person_exists``
+not checked in (there)    404     ``not_checked_in`` (presence, nearby, event introductions)
 body over the size limit  413     ``payload_too_large``
 batch over its bound      413     ``batch_too_large``
 request fails its model   422     ``validation_failed`` (``details.errors``: path + message)
@@ -22,7 +23,8 @@ anything else             500     ``internal_error`` (logged with its traceback,
 
 The server's own answers are JSON too: an unknown route or method is a JSON 404/405 (never an
 HTML page), paths are never redirected (``//`` or a trailing ``/`` is a 404, not a 308 to
-another URL), an automatic ``OPTIONS`` answer is ``204`` with ``Allow``, and
+another URL; ``/docs/``, a page for people, is served as ``/docs``), an automatic ``OPTIONS``
+answer is ``204`` with ``Allow``, and
 :func:`json_server_errors` makes waitress answer the requests it refuses before the app sees
 them (malformed request line or headers 400, headers too large 431, body over waitress' own
 limit 413, bad chunked encoding 400, unknown transfer coding 501) with the same JSON body.
@@ -185,7 +187,8 @@ def register_error_handlers(app: Flask) -> None:
             details: dict[str, Any] = {"id": exc.person_id}
             if exc.event_id is not None:
                 details["event_id"] = exc.event_id
-            return error_response(409, "not_checked_in", str(exc), details)
+            # 404 like GET .../presence: the check-in these answers need does not exist.
+            return error_response(404, "not_checked_in", str(exc), details)
         if isinstance(exc, StoreUnavailable):
             # The store's message may name hosts or paths; log it, keep the reply generic.
             logger.error("store unavailable: %s", exc)

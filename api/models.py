@@ -8,6 +8,8 @@ letter or underscore, so that both stores (networkx and Neo4j properties) keep t
 
 from __future__ import annotations
 
+from typing import Any
+
 from api.schema import Model, array, boolean, integer, number, obj, string
 from graphmatch import DEFAULT_SCORE, SCORES
 from graphmatch.matcher import MAX_EXPLAIN, MAX_LIMIT  # public module; not in graphmatch.__all__
@@ -81,6 +83,8 @@ PERSON_CREATE = Model(
         required=["id"],
     ),
 )
+#: ``not`` is a Python keyword, so this rule is passed to :func:`obj` unpacked.
+_NOT_BOTH_CURSOR_AND_OFFSET: dict[str, Any] = {"not": {"required": ["cursor", "offset"]}}
 FRIENDS_QUERY = Model(
     "FriendsQuery",
     obj(
@@ -88,7 +92,8 @@ FRIENDS_QUERY = Model(
             "limit": integer(1, MAX_LIMIT, default=100, description="Page size."),
             "cursor": string(1, 2048, description="next_cursor of the previous page."),
             "offset": integer(0, 2**31, description="Skip this many (instead of a cursor)."),
-        }
+        },
+        **_NOT_BOTH_CURSOR_AND_OFFSET,
     ),
 )
 CURSOR = string(1, 2048, description="next_cursor of the previous page.")

@@ -7,7 +7,10 @@ emitted into ``/openapi.json``, so documentation and validation cannot drift apa
 Supported keywords: ``type`` (one name or a list), ``enum``, ``minimum``, ``maximum``,
 ``minLength``, ``maxLength``, ``pattern``, ``items``, ``minItems``, ``maxItems``,
 ``properties``, ``required``, ``additionalProperties``, ``maxProperties``,
-``propertyNames``, ``default``. Others (``description``, ``example``) are documentation only.
+``propertyNames``, ``dependentRequired``, ``not``, ``anyOf``, ``oneOf``, ``default``. Others
+(``description``, ``example``) are documentation only. As JSON Schema says, a number with no
+fractional part (``800.0``) is an integer: it is accepted where an integer is wanted and
+handed to the view as an ``int``.
 
 A small hand-written layer rather than pydantic: the models are a dozen flat objects, the
 API package stays free of extra runtime dependencies, and the error details and the OpenAPI
@@ -96,7 +99,7 @@ class Model:
         if issues:
             raise ValidationFailed(issues)
         assert isinstance(data, dict)  # every request model is an object
-        return with_defaults(data, self.schema)
+        return with_defaults(_integers(data, self.schema), self.schema)
 
 
 # -- schema constructors: short, so models read like declarations ------------------------------
@@ -167,6 +170,8 @@ def _type_ok(value: Any, name: str) -> bool:
     if name == "boolean":
         return isinstance(value, bool)
     if name == "integer":
+        if isinstance(value, float):
+            return math.isfinite(value) and value.is_integer()
         return isinstance(value, int) and not isinstance(value, bool)
     if name == "number":
         return (
@@ -240,6 +245,32 @@ def validate(value: Any, schema: Schema, path: str = "") -> list[Issue]:
                     return issues
     elif isinstance(value, dict):
         issues += _validate_object(value, schema, path)
+    issues += _combinations(value, schema, path)
+    return issues
+
+
+def _alternatives(schemas: list[Schema]) -> str:
+    """Describe subschemas for a message: their required names where that is all they say."""
+    if all(set(sub) == {"required"} for sub in schemas):
+        return " or ".join(" and ".join(sub["required"]) for sub in schemas)
+    return f"{len(schemas)} alternatives"
+
+
+def _combinations(value: Any, schema: Schema, path: str) -> list[Issue]:
+    """Check ``not``, ``anyOf`` and ``oneOf``."""
+    issues: list[Issue] = []
+    if "not" in schema and not validate(value, schema["not"], path):
+        sub = schema["not"]
+        if isinstance(value, dict) and set(sub) == {"required"}:
+            issues.append(Issue(path, f"must not have {' and '.join(sub['required'])} together"))
+        else:
+            issues.append(Issue(path, "must not match the schema under 'not'"))
+    if "anyOf" in schema and not any(not validate(value, s, path) for s in schema["anyOf"]):
+        issues.append(Issue(path, f"must have {_alternatives(schema['anyOf'])}"))
+    if "oneOf" in schema:
+        matched = sum(1 for s in schema["oneOf"] if not validate(value, s, path))
+        if matched != 1:
+            issues.append(Issue(path, f"must have exactly one of {_alternatives(schema['oneOf'])}"))
     return issues
 
 
@@ -250,6 +281,11 @@ def _validate_object(value: dict[Any, Any], schema: Schema, path: str) -> list[I
     for name in schema.get("required", ()):
         if name not in value:
             issues.append(Issue(f"{path}/{name}", "is required"))
+    for name, needs in schema.get("dependentRequired", {}).items():
+        if name in value:
+            issues += [
+                Issue(f"{path}/{n}", f"is required with {name}") for n in needs if n not in value
+            ]
     if "maxProperties" in schema and len(value) > schema["maxProperties"]:
         issues.append(Issue(path, f"must have at most {schema['maxProperties']} properties"))
     extra = schema.get("additionalProperties", True)
@@ -267,6 +303,18 @@ def _validate_object(value: dict[Any, Any], schema: Schema, path: str) -> list[I
         if len(issues) >= 20:
             break
     return issues
+
+
+def _integers(data: Any, schema: Schema) -> Any:
+    """Return data with every integral float where the schema wants an integer made an int."""
+    if schema.get("type") == "integer" and isinstance(data, float):
+        return int(data)
+    if isinstance(data, dict) and "properties" in schema:
+        props = schema["properties"]
+        return {k: _integers(v, props[k]) if k in props else v for k, v in data.items()}
+    if isinstance(data, list) and isinstance(schema.get("items"), dict):
+        return [_integers(v, schema["items"]) for v in data]
+    return data
 
 
 def with_defaults(data: dict[str, Any], schema: Schema) -> dict[str, Any]:
@@ -288,7 +336,11 @@ def _coerce(raw: str, schema: Schema) -> Any:
     kind = schema.get("type")
     try:
         if kind == "integer":
-            return int(raw, 10)
+            try:
+                return int(raw, 10)
+            except ValueError:
+                number = float(raw)  # "800.0" is an integer too (and "8e2")
+                return int(number) if math.isfinite(number) and number.is_integer() else raw
         if kind == "number":
             return float(raw)
     except ValueError:
