@@ -91,6 +91,19 @@ class KeyRing:
         """Whether any key is configured (if not, access is open)."""
         return bool(self._entries)
 
+    def subject_of(self, presented: str) -> str | None:
+        """Return the person a valid viewer token acts for, or None (not a valid token).
+
+        For the rate limits (:mod:`api.limits`), which count a token's requests by its person
+        before the request is authorised; an invalid token is left to :meth:`check` (401).
+        """
+        if self._secret is None or not viewer.looks_like_token(presented):
+            return None
+        try:
+            return viewer.read_token(presented, self._secret)
+        except ApiError:
+            return None
+
     def scope_of(self, presented: str) -> str | None:
         """Return the scope of a presented key, or None if it matches none.
 

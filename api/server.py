@@ -7,6 +7,7 @@ import logging
 import signal
 import socket
 import sys
+from collections.abc import Mapping
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -173,6 +174,7 @@ def serve(
     threads: int = 8,
     store_kind: str | None = None,
     recover: bool = False,
+    settings: Mapping[str, Any] | None = None,
 ) -> int:
     """Serve the API until SIGINT or SIGTERM; return the exit code.
 
@@ -194,6 +196,9 @@ def serve(
         Which store (default: Neo4j if ``NEO4J_URI`` is set, else memory).
     recover : bool
         Start on a damaged data dir, on what can be read, and report what was lost.
+    settings : mapping, optional
+        More settings (:mod:`api.settings`: the limits under load, the access log); they win
+        over the environment.
 
     Returns
     -------
@@ -213,15 +218,15 @@ def serve(
     from api.overload import create_server
 
     check_serve_options(port, threads)
-    overrides: dict[str, Any] = {}
+    overrides: dict[str, Any] = dict(settings or {})
     if data_dir is not None:
         overrides["DATA_DIR"] = data_dir
     if store_kind is not None:
         overrides["STORE"] = store_kind
     if open_access:
         overrides["OPEN"] = True
-    settings = load_settings(overrides)
-    if not settings["API_KEYS"] and not settings["OPEN"] and not is_loopback(host):
+    config = load_settings(overrides)
+    if not config["API_KEYS"] and not config["OPEN"] and not is_loopback(host):
         raise RefusedToServe(
             f"refusing to serve on {host} with no API keys: set GRAPHMATCH_API_KEYS, "
             "or pass --open (GRAPHMATCH_OPEN=1) to serve without access control"
@@ -229,7 +234,7 @@ def serve(
     check_bindable(host, port)  # before seeding a demo: a taken port fails in a second
     # waitress warns on every queued task under load; that is normal for a busy server.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    store = open_configured_store(settings, recover=recover)
+    store = open_configured_store(config, recover=recover)
     if (report := getattr(store, "recovery_report", None)) is not None:
         print(f"graphmatch: {report.summary()}", file=sys.stderr, flush=True)
     try:
@@ -249,14 +254,14 @@ def serve(
                 network = None
         if network is not None:  # presence lives in the app, so check in after create_app
             print(f"graphmatch: {check_in_demo_event(app, network)}", file=sys.stderr, flush=True)
-        stop_log = accesslog.configure(str(settings["ACCESS_LOG"]), sys.stderr)
-        server: Any = create_server(app, host, port, threads, settings)
+        stop_log = accesslog.configure(str(config["ACCESS_LOG"]), sys.stderr)
+        server: Any = create_server(app, host, port, threads, config)
         json_server_errors(server)  # waitress' own 400/431/413/501 answers in JSON too
         # The Host check (api.guard) accepts the loopback names with this port only.
         app.config["PORT"] = getattr(server, "effective_port", None)
         signal.signal(signal.SIGTERM, _stop)
         people, friendships = store.counts()
-        durable = f"journaled in {data_dir}" if settings.get("DATA_DIR") else "not persisted"
+        durable = f"journaled in {data_dir}" if config.get("DATA_DIR") else "not persisted"
         print(
             f"graphmatch: serving {people:,} people, {friendships:,} friendships "
             f"({durable}) on http://{host}:{server.effective_port}",

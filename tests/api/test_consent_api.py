@@ -49,6 +49,7 @@ def app(
         "API_KEYS": {READ: "read", WRITE: "write"},
         "RATE_PER_ADDRESS": 0,
         "RATE_PER_KEY": 0,
+        "RATE_PER_VIEWER": 0,
     }
     app = create_app(config, store=store)
     c = app.test_client()
