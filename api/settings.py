@@ -16,7 +16,7 @@ setting (``app.config``)       environment variable                            d
 ``PORT``                       (set by ``serve`` to the bound port)             none
 ``RATE_PER_ADDRESS``           ``GRAPHMATCH_RATE_PER_ADDRESS`` (requests/s)     50
 ``RATE_PER_KEY``               ``GRAPHMATCH_RATE_PER_KEY`` (requests/s)         200
-``RATE_PER_VIEWER``            ``GRAPHMATCH_RATE_PER_VIEWER`` (requests/s)      20
+``RATE_PER_VIEWER``            ``GRAPHMATCH_RATE_PER_VIEWER`` (requests/s)      50
 ``RATE_BURST_S``               ``GRAPHMATCH_RATE_BURST_S`` (seconds of rate)    2
 ``RATE_LIMIT_LOOPBACK``        ``GRAPHMATCH_RATE_LIMIT_LOOPBACK=1``             false
 ``AUTH_FAILURES_PER_MIN``      ``GRAPHMATCH_AUTH_FAILURES_PER_MIN``             30
@@ -53,7 +53,7 @@ DEFAULTS: dict[str, Any] = {
     "PORT": None,
     "RATE_PER_ADDRESS": 50.0,
     "RATE_PER_KEY": 200.0,
-    "RATE_PER_VIEWER": 20.0,
+    "RATE_PER_VIEWER": 50.0,
     "RATE_BURST_S": 2.0,
     "RATE_LIMIT_LOOPBACK": False,
     "AUTH_FAILURES_PER_MIN": 30.0,
