@@ -29,8 +29,10 @@ __all__ = [
     "FRIENDS_PAGE",
     "FRIENDS_QUERY",
     "HEALTH",
+    "ID_PATTERN",
     "MUTUAL",
     "MUTUAL_QUERY",
+    "NOT_AN_ID",
     "PEOPLE_PAGE",
     "PEOPLE_QUERY",
     "PERSON",
@@ -38,14 +40,34 @@ __all__ = [
     "RANK_REQUEST",
     "SUGGESTIONS",
     "SUGGESTIONS_QUERY",
+    "id_schema",
 ]
 
 MAX_ID = 256
 #: The largest degree cap the matcher takes.
 MAX_DEGREE_CAP = 2**62
 
-ID = string(1, MAX_ID, description="A person id.")
-NEW_ID = string(1, MAX_ID, pattern="^[^/]+$", description="A new person id (no '/').")
+#: The id rule (:func:`graphmatch.check_id`) as JSON Schema, so clients and generators see it:
+#: no '/' and no control character, and not '.', '..' or only whitespace (Python's
+#: ``str.isspace`` outside the control characters). Lone surrogates cannot reach a path (they
+#: decode to U+FFFD) and are refused in bodies before validation (:func:`api.routing.json_body`).
+ID_PATTERN = "^[^/\\u0000-\\u001f\\u007f-\\u009f]+$"
+BLANK_PATTERN = "^[ \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+$"
+NOT_AN_ID: dict[str, Any] = {
+    "not": {
+        "description": "'.', '..' or only whitespace",
+        "anyOf": [{"enum": [".", ".."]}, {"pattern": BLANK_PATTERN}],
+    }
+}
+
+
+def id_schema(description: str) -> dict[str, Any]:
+    """Return the schema of an id: 1 to MAX_ID characters that keep the id rule."""
+    return string(1, MAX_ID, pattern=ID_PATTERN, description=description, **NOT_AN_ID)
+
+
+ID = id_schema("A person id.")
+NEW_ID = id_schema("A new person id (no '/', no control character, not '.' or '..').")
 ATTR_NAME = string(1, 64, pattern="^[A-Za-z_][A-Za-z0-9_]*$")
 ATTR_VALUE = {
     "type": ["string", "number", "boolean", "array"],

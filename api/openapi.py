@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from api.models import ERROR, MAX_ID
+from api.models import ERROR, id_schema
 from api.routing import Operation
 from api.schema import Model
 from api.viewer import VIEWER_READS, VIEWER_WRITES
@@ -122,7 +122,7 @@ def _operation(op: Operation, prefix: str, models: dict[str, Model]) -> dict[str
                 "in": "path",
                 "required": True,
                 "description": op.path_params.get(name, "A person id."),
-                "schema": {"type": "string", "minLength": 1, "maxLength": MAX_ID},
+                "schema": id_schema("An id."),
             }
         )
     if op.query is not None:

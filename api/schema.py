@@ -263,6 +263,8 @@ def _combinations(value: Any, schema: Schema, path: str) -> list[Issue]:
         sub = schema["not"]
         if isinstance(value, dict) and set(sub) == {"required"}:
             issues.append(Issue(path, f"must not have {' and '.join(sub['required'])} together"))
+        elif "description" in sub:
+            issues.append(Issue(path, f"must not be {sub['description']}"))
         else:
             issues.append(Issue(path, "must not match the schema under 'not'"))
     if "anyOf" in schema and not any(not validate(value, s, path) for s in schema["anyOf"]):
