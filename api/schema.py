@@ -14,8 +14,8 @@ handed to the view as an ``int``.
 
 A request is first checked by `jsonschema-rs <https://pypi.org/project/jsonschema-rs/>`_, a
 full JSON Schema 2020-12 validator (compiled once per model, in Rust) when it is installed (the
-``api`` extra brings it): a valid request, the common case, costs what it costs there, 10 to
-400 times less than the walk below on the API's models (docs/http.md, "Validation: measured").
+``api`` extra brings it): a valid request, the common case, costs what it costs there, 5 to
+100 times less than the walk below on the API's models (docs/http.md, "Validation: measured").
 Only a request it refuses is walked by :func:`validate`, whose messages (``/lat: is required
 with lon``) are the ones clients get; if the walk finds nothing, jsonschema-rs' own messages
 are sent, so its verdict always wins. Without jsonschema-rs the walk alone decides.
