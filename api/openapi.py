@@ -61,8 +61,8 @@ def _ref(model: Model, models: dict[str, Model]) -> dict[str, str]:
 def _errors_for(op: Operation, path: str) -> list[int]:
     """Return the error statuses an operation can answer with, on any server configuration.
 
-    The document is the same whatever the server's settings (a client generated from a
-    keyless server must still read 401 and 403), so answers that only some configurations
+    The document is the same whatever the server's keys and limits (a client generated from
+    a keyless server must still read 401 and 403), so answers that only some configurations
     give (415 and 421 on servers without keys, 401 and 403 on servers with them) are listed
     for every operation they can apply to.
     """
@@ -244,7 +244,7 @@ def build_openapi(
             "description": (
                 "Friends-in-common discovery: mutual friends, introductions and who here "
                 "you should meet. Errors are JSON {code, message, details}. The document is "
-                "the same on every server: a server without API keys (loopback only) takes "
+                "the same whatever the server's keys: a server without them (loopback only) takes "
                 "requests with no credentials, and never answers 401 or 403; one with keys "
                 "never answers 415 or 421."
             ),
