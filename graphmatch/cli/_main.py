@@ -75,9 +75,9 @@ class CommandParser(argparse.ArgumentParser):
     def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
         """Add an option; one without help still states its default (argparse hides it)."""
         action = super().add_argument(*args, **kwargs)
-        if action.help is None and action.option_strings:
-            if action.default not in (None, False, argparse.SUPPRESS):
-                action.help = "(default: %(default)s)"
+        quiet = action.help is None and action.option_strings
+        if quiet and action.default not in (None, False, argparse.SUPPRESS):
+            action.help = "(default: %(default)s)"
         return action
 
 
