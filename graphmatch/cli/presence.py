@@ -154,7 +154,11 @@ def _cmd_nearby(args: argparse.Namespace) -> int:
         )
     if not found:
         lines.append("     (nobody near)")
-    _emit(args, {"nearby": [n.as_dict() for n in found]}, "\n".join(lines))
+    rows = [
+        {**n.as_dict(), "within_radius": n.distance_m is not None and n.distance_m <= args.radius}
+        for n in found
+    ]  # as over HTTP: false for someone listed only because they are at the same event
+    _emit(args, {"nearby": rows}, "\n".join(lines))
     return 0
 
 
