@@ -88,6 +88,11 @@ class Model:
     #: The compiled jsonschema-rs validator (False: not installed), made on first use.
     _compiled: Any = field(default=None, init=False, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        # Compiled when the model is declared, so a schema jsonschema-rs refuses (an unknown
+        # type, a bad pattern) fails at import, in every test, not at a first request.
+        self._fast()
+
     def _fast(self) -> Any:
         """Return this model's jsonschema-rs validator, or None without jsonschema-rs."""
         compiled = self._compiled
