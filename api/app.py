@@ -125,7 +125,7 @@ def create_app(config: Mapping[str, Any] | None = None, store: GraphStore | None
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
     groups = [(bp.url_prefix or "", bp.operations) for bp in BLUEPRINTS]
-    app.extensions["graphmatch.openapi"] = build_openapi(groups, app.config, secured=keys.enabled)
+    app.extensions["graphmatch.openapi"] = build_openapi(groups, app.config)
     app.cli.add_command(seed_command)
     return app
 

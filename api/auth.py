@@ -25,11 +25,20 @@ _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="graphmatch"'}
 
 
 def presented_key(authorization: str | None, api_key: str | None) -> str | None:
-    """Return the key a request presents (``X-API-Key`` wins over a Bearer token), or None."""
+    """Return the key a request presents (``X-API-Key`` wins over a Bearer token), or None.
+
+    An empty (or blank) ``X-API-Key`` presents nothing, so it cannot hide a valid Bearer.
+
+    Examples
+    --------
+    >>> presented_key("Bearer tok", None), presented_key("Bearer tok", ""), presented_key(None, "k")
+    ('tok', 'tok', 'k')
+    """
+    api_key = api_key.strip() if api_key is not None else None
     auth = authorization or ""
-    if api_key is None and auth[:7].lower() == "bearer ":
-        return auth[7:].strip()
-    return api_key
+    if not api_key and auth[:7].lower() == "bearer ":
+        return auth[7:].strip() or None
+    return api_key or None
 
 
 def _digest(key: str) -> bytes:
@@ -82,6 +91,19 @@ class KeyRing:
         """Whether any key is configured (if not, access is open)."""
         return bool(self._entries)
 
+    def subject_of(self, presented: str) -> str | None:
+        """Return the person a valid viewer token acts for, or None (not a valid token).
+
+        For the rate limits (:mod:`api.limits`), which count a token's requests by its person
+        before the request is authorised; an invalid token is left to :meth:`check` (401).
+        """
+        if self._secret is None or not viewer.looks_like_token(presented):
+            return None
+        try:
+            return viewer.read_token(presented, self._secret)
+        except ApiError:
+            return None
+
     def scope_of(self, presented: str) -> str | None:
         """Return the scope of a presented key, or None if it matches none.
 
@@ -117,7 +139,7 @@ class KeyRing:
         presented = presented_key(authorization, api_key)
         if (
             self._secret is not None
-            and api_key is None
+            and not (api_key or "").strip()
             and presented
             and viewer.looks_like_token(presented)
         ):

@@ -1,15 +1,75 @@
-"""The ``graphmatch serve`` subcommand.
+"""The ``graphmatch serve`` and ``graphmatch token`` subcommands.
 
-It joins the ``graphmatch`` command through the ``graphmatch.commands`` entry point
-(``serve = "api.cli:register"``). Errors end through the command line's one rule: a refusal to
-serve beyond loopback without keys carries ``exit_code = 2`` (a usage error).
+They join the ``graphmatch`` command through the ``graphmatch.commands`` entry points
+(``serve = "api.cli:register"``, ``token = "api.cli:register_token"``). Errors end through the
+command line's one rule: a refusal to serve beyond loopback without keys carries
+``exit_code = 2`` (a usage error).
+
+Every numeric server setting of :mod:`api.settings` is also a ``serve`` option, named after its
+environment variable (``GRAPHMATCH_RATE_PER_KEY`` is ``--rate-per-key``); an option given
+wins over the variable.
 """
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
-__all__ = ["register", "run_serve"]
+from api.settings import DEFAULTS, NUMBERS
+
+__all__ = ["register", "register_token", "run_serve", "run_token"]
+
+#: What each numeric setting does, for ``serve --help`` (docs/http.md, "Limits under load").
+SETTING_HELP = {
+    "MAX_CONTENT_LENGTH": "largest request body, bytes",
+    "BULK_MAX_ITEMS": "most pairs in one bulk import",
+    "RANK_MAX_CANDIDATES": "most candidates in one rank request",
+    "RATE_PER_ADDRESS": "requests/s per client address (loopback exempt unless "
+    "--rate-limit-loopback); 0: off",
+    "RATE_PER_KEY": "requests/s per valid API key; 0: off",
+    "RATE_PER_VIEWER": "requests/s per person acting through viewer tokens; 0: off",
+    "RATE_BURST_S": "burst: a bucket holds this many seconds of its rate",
+    "AUTH_FAILURES_PER_MIN": "wrong or missing keys per address per minute before 429s",
+    "MAX_QUEUE_WAIT_S": "longest wait for a worker before a 503, seconds",
+    "MAX_QUEUE": "requests waiting for a worker before a 503",
+    "MAX_CONNECTIONS": "open connections before their requests get 503",
+    "IDLE_TIMEOUT_S": "close a connection idle this long, seconds",
+    "REQUEST_TIMEOUT_S": "close a request whose headers and body are not in after this, seconds",
+}
+
+
+def _option(var: str) -> str:
+    """Return the serve option for an environment variable: GRAPHMATCH_MAX_QUEUE -> --max-queue."""
+    return "--" + var.removeprefix("GRAPHMATCH_").lower().replace("_", "-")
+
+
+def _not_negative(kind: type[int] | type[float]) -> Any:
+    """Return an argparse type that parses kind and refuses a negative value."""
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number ({kind.__name__}): {text!r}") from None
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"must not be negative: {text}")
+        return value
+
+    return parse
+
+
+def limit_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """Return the settings the serve options give (those left out come from the environment)."""
+    out: dict[str, Any] = {
+        name: getattr(args, name.lower())
+        for name, _, _ in NUMBERS
+        if getattr(args, name.lower(), None) is not None
+    }
+    if getattr(args, "rate_limit_loopback", False):
+        out["RATE_LIMIT_LOOPBACK"] = True
+    if getattr(args, "access_log", None) is not None:
+        out["ACCESS_LOG"] = args.access_log
+    return out
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -26,6 +86,7 @@ def run_serve(args: argparse.Namespace) -> int:
         threads=args.threads,
         store_kind=args.store,
         recover=args.recover,
+        settings=limit_settings(args),
     )
 
 
@@ -72,7 +133,96 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
     p.add_argument("--store", choices=("memory", "neo4j"), help="store (default: from env)")
+    limits = p.add_argument_group(
+        "limits under load",
+        "Each also reads its environment variable (named in the default); an option given "
+        "wins. See docs/http.md, 'Limits under load'.",
+    )
+    for name, var, kind in NUMBERS:
+        limits.add_argument(
+            _option(var),
+            dest=name.lower(),
+            type=_not_negative(kind),
+            metavar="N",
+            help=f"{SETTING_HELP.get(name, name)} (default: ${var}, else {DEFAULTS[name]:,})",
+        )
+    limits.add_argument(
+        "--rate-limit-loopback",
+        action="store_true",
+        help="apply --rate-per-address to loopback clients too (also "
+        "GRAPHMATCH_RATE_LIMIT_LOOPBACK=1)",
+    )
+    limits.add_argument(
+        "--access-log",
+        metavar="PATH",
+        help="JSON lines of one request each: '-' stderr, 'off', or a file (default: "
+        "$GRAPHMATCH_ACCESS_LOG, else -)",
+    )
     p.set_defaults(func=run_serve)
+
+
+def run_token(args: argparse.Namespace) -> int:
+    """Handle ``graphmatch token``: print a viewer token for one person.
+
+    Raises
+    ------
+    InvalidInput
+        Without ``GRAPHMATCH_TOKEN_SECRET`` (or with one under 32 bytes), or for a TTL under
+        one second: one line through the command line's rule.
+    """
+    from api.viewer import TOKEN_SECRET_ENV, mint_token, token_secret
+    from graphmatch import InvalidInput
+
+    secret = token_secret()
+    if secret is None:
+        raise InvalidInput(
+            f"set {TOKEN_SECRET_ENV} to the server's token secret (at least 32 bytes) to sign"
+        )
+    if args.ttl < 1:
+        raise InvalidInput(f"--ttl must be at least 1 second, not {args.ttl}")
+    try:
+        token = mint_token(args.person, secret=secret, ttl_s=args.ttl)
+    except ValueError as exc:  # an empty person id
+        raise InvalidInput(str(exc)) from None
+    print(token)
+    return 0
+
+
+def register_token(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``token`` subcommand (a viewer token for one person) to a graphmatch CLI parser.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        What ``parser.add_subparsers()`` returned; the handler is set as ``func``.
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser(prog="graphmatch")
+    >>> register_token(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["token", "6452", "--ttl", "600"])
+    >>> args.func is run_token, args.person, args.ttl
+    (True, '6452', 600)
+    """
+    from api.viewer import DEFAULT_TTL_S, TOKEN_SECRET_ENV
+
+    p = subparsers.add_parser(
+        "token",
+        help="print a viewer token that acts for one person",
+        description=(
+            f"Print a viewer token (an HS256 JWT with sub and exp) signed with ${TOKEN_SECRET_ENV}"
+            " (at least 32 bytes; the server must have the same). Send it as Authorization: "
+            "Bearer <token>: it reads and writes that person's own data only (docs/http.md)."
+        ),
+    )
+    p.add_argument("person", help="the person id the token acts for")
+    p.add_argument(
+        "--ttl",
+        type=int,
+        default=DEFAULT_TTL_S,
+        help=f"seconds it is valid (default {DEFAULT_TTL_S})",
+    )
+    p.set_defaults(func=run_token)
 
 
 def main(argv: list[str] | None = None) -> int:

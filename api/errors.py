@@ -10,6 +10,7 @@ unknown person            404     ``person_not_found``
 unknown route             404     ``not_found``
 wrong method              405     ``method_not_allowed``
 person already exists     409     ``person_exists``
+not checked in (there)    404     ``not_checked_in`` (presence, nearby, event introductions)
 body over the size limit  413     ``payload_too_large``
 batch over its bound      413     ``batch_too_large``
 request fails its model   422     ``validation_failed`` (``details.errors``: path + message)
@@ -22,10 +23,12 @@ anything else             500     ``internal_error`` (logged with its traceback,
 
 The server's own answers are JSON too: an unknown route or method is a JSON 404/405 (never an
 HTML page), paths are never redirected (``//`` or a trailing ``/`` is a 404, not a 308 to
-another URL), an automatic ``OPTIONS`` answer is ``204`` with ``Allow``, and
+another URL; ``/docs/``, a page for people, is served as ``/docs``), an automatic ``OPTIONS``
+answer is ``204`` with ``Allow``, and
 :func:`json_server_errors` makes waitress answer the requests it refuses before the app sees
 them (malformed request line or headers 400, headers too large 431, body over waitress' own
-limit 413, bad chunked encoding 400, unknown transfer coding 501) with the same JSON body.
+limit 413, bad chunked encoding 400, a transfer coding other than chunked 400 where waitress
+says 501, see :func:`_execute_json_error`) with the same JSON body.
 """
 
 from __future__ import annotations
@@ -185,7 +188,8 @@ def register_error_handlers(app: Flask) -> None:
             details: dict[str, Any] = {"id": exc.person_id}
             if exc.event_id is not None:
                 details["event_id"] = exc.event_id
-            return error_response(409, "not_checked_in", str(exc), details)
+            # 404 like GET .../presence: the check-in these answers need does not exist.
+            return error_response(404, "not_checked_in", str(exc), details)
         if isinstance(exc, StoreUnavailable):
             # The store's message may name hosts or paths; log it, keep the reply generic.
             logger.error("store unavailable: %s", exc)
@@ -225,7 +229,7 @@ def register_error_handlers(app: Flask) -> None:
 
 # -- waitress' own error answers ------------------------------------------------------------------
 #: Codes for the statuses waitress answers itself, matching the app's codes where they meet.
-_WAITRESS_CODES = {413: "payload_too_large", 500: "internal_error", 501: "not_implemented"}
+_WAITRESS_CODES = {413: "payload_too_large", 500: "internal_error"}
 _QUOTED = re.compile(r'"[^"]*"')
 
 
@@ -240,10 +244,20 @@ def _waitress_error_body(code: int, reason: str, body: str) -> bytes:
 
 
 def _execute_json_error(task: Any) -> None:
-    """Write a waitress error task's response as JSON (waitress' ErrorTask.execute, in JSON)."""
+    """Write a waitress error task's response as JSON (waitress' ErrorTask.execute, in JSON).
+
+    waitress answers a transfer coding other than ``chunked`` with 501. RFC 9112 (6.3) asks
+    for 400 when ``chunked`` is not the final coding (``Transfer-Encoding: gzip``: the body's
+    length cannot be known) and allows it when a coding it does not know precedes ``chunked``
+    (6.1 says "SHOULD" 501), so both are a 400 ``unsupported_transfer_coding`` here: a client's
+    mistake, never a 5xx. The connection is closed either way.
+    """
     error = task.request.error
-    body = _waitress_error_body(error.code, error.reason, error.body)
-    task.status = f"{error.code} {error.reason}"
+    code, reason = error.code, error.reason
+    if code == 501:
+        code, reason = 400, "Unsupported Transfer Coding"
+    body = _waitress_error_body(code, reason, error.body)
+    task.status = f"{code} {reason}"
     task.response_headers.append(("Content-Type", "application/json"))
     task.set_close_on_finish()
     task.content_length = len(body)

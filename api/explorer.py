@@ -25,6 +25,7 @@ from flask.typing import ResponseReturnValue
 
 from api.presence import EXTENSION as PRESENCE
 from api.routing import ApiBlueprint
+from graphmatch import GraphStore, PersonNotFound
 from graphmatch.presence import ListsEvents
 
 __all__ = ["CSP", "bp", "demo_story"]
@@ -64,6 +65,15 @@ def _no_sniff(response: Any) -> Any:
     return response
 
 
+def _who(store: GraphStore, person: str) -> str:
+    """Return how the explorer shows a person: ``Name #id``, or the id without a name."""
+    try:
+        name = store.person(person).get("name")
+    except PersonNotFound:
+        return person
+    return f"{name} #{person}" if isinstance(name, str) and name else person
+
+
 def demo_story(app: Flask, base_url: str) -> str | None:
     """Return one line that points a newcomer at the picture: page, event and its best pair.
 
@@ -92,8 +102,11 @@ def demo_story(app: Flask, base_url: str) -> str | None:
     >>> svc = app.extensions["graphmatch.presence.service"]
     >>> _ = svc.add_event("conf", name="Conf")
     >>> _ = svc.check_in("a", event_id="conf"), svc.check_in("b", event_id="conf")
-    >>> demo_story(app, "http://127.0.0.1:8080")
-    "explorer: open http://127.0.0.1:8080/ - event 'Conf' (conf): a and b share 1 friends"
+    >>> line = demo_story(app, "http://127.0.0.1:8080")
+    >>> line.startswith("explorer: open http://127.0.0.1:8080/ - at 'Conf' (event conf) ")
+    True
+    >>> line.endswith("the best pair to introduce is a and b, 1 friend in common")
+    True
     """
     svc = app.extensions[PRESENCE]
     index = svc.index
@@ -105,8 +118,10 @@ def demo_story(app: Flask, base_url: str) -> str | None:
             if pairs:
                 best = pairs[0]
                 name = svc.event(event_id).name or event_id
+                count = best.mutual_count
                 return (
-                    f"explorer: open {base_url}/ - event {name!r} ({event_id}): "
-                    f"{best.a} and {best.b} share {best.mutual_count} friends"
+                    f"explorer: open {base_url}/ - at {name!r} (event {event_id}) the best pair "
+                    f"to introduce is {_who(svc.store, best.a)} and {_who(svc.store, best.b)}, "
+                    f"{count} friend{'' if count == 1 else 's'} in common"
                 )
     return None

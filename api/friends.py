@@ -85,8 +85,6 @@ def list_friends(person_id: str, query: dict[str, Any]) -> ResponseReturnValue:
     blocked = store().blocked_with(person_id)  # a block hides both people from each other
     friends = [f for f in store().friends(person_id) if f not in blocked]
     limit: int = query["limit"]
-    if "cursor" in query and "offset" in query:
-        raise ApiError(422, "invalid_input", "give a cursor or an offset, not both")
     if "cursor" in query:
         start = bisect_right(friends, decode_cursor(query["cursor"]))
     else:

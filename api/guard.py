@@ -124,7 +124,7 @@ def install_guard(app: Flask, *, keyless: bool) -> None:
         headers = response.headers
         for name, value in _HEADERS.items():
             headers.setdefault(name, value)
-        if request.path == "/docs":
+        if request.path in ("/docs", "/docs/"):
             headers["Content-Security-Policy"] = DOCS_CSP
         elif not request.path.startswith("/static/"):
             # Answers name people and their friends: no cache on the way may keep them.

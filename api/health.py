@@ -12,8 +12,9 @@ import inspect
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from flask import current_app, send_from_directory
+from flask import Response, current_app, send_from_directory
 from flask.typing import ResponseReturnValue
 
 from api.errors import error_response
@@ -103,3 +104,17 @@ def docs() -> ResponseReturnValue:
     """Serve the docs page, which renders /openapi.json with no external resources."""
     assert current_app.static_folder is not None
     return send_from_directory(current_app.static_folder, "docs.html")
+
+
+@bp.route("/docs/")
+def docs_slash() -> ResponseReturnValue:
+    """Serve the docs page at ``/docs/`` too (typed by hand, or kept by a browser).
+
+    The page names its script, style sheet and document relative to itself (so the API can be
+    mounted under a prefix); here a ``<base href="../">`` points them one level up, where
+    they are. The only path with a trailing ``/`` that answers: the API's own paths never do.
+    """
+    assert current_app.static_folder is not None
+    page = (Path(current_app.static_folder) / "docs.html").read_text(encoding="utf-8")
+    page = page.replace("<head>", '<head>\n<base href="../">', 1)
+    return Response(page, mimetype="text/html")

@@ -1,10 +1,12 @@
 """Refuse early and cheaply under load: rate limits (429) and overload shedding (503).
 
-Three token-bucket limits, all in memory in this process, checked before routing's own work:
+Four token-bucket limits, all in memory in this process, checked before routing's own work:
 
 * per client address (``RATE_PER_ADDRESS`` requests/s; loopback is exempt unless
   ``RATE_LIMIT_LOOPBACK``, since behind a local proxy every client shares one address);
 * per valid API key (``RATE_PER_KEY``), keyed by the key's digest, never the key;
+* per person acting through valid viewer tokens (``RATE_PER_VIEWER``), keyed by the token's
+  ``sub``: minting more tokens for one person does not buy more requests;
 * wrong keys per address (``AUTH_FAILURES_PER_MIN``): each 401 spends a token, and an address
   with none left gets 429 for every request until the bucket refills, so a key cannot be guessed
   by trying thousands.
@@ -173,11 +175,14 @@ def install_limits(app: Flask, keys: KeyRing) -> None:
     retry_s = str(max(1, math.ceil(float(config["MAX_QUEUE_WAIT_S"]) * 2)))
     addresses = TokenBuckets(per_address, per_address * burst) if per_address else None
     key_buckets = TokenBuckets(per_key, per_key * burst) if per_key else None
+    per_viewer = float(config["RATE_PER_VIEWER"])
+    viewer_buckets = TokenBuckets(per_viewer, per_viewer * burst) if per_viewer else None
     # A minute's worth of wrong keys may come at once; then one per 60/N seconds.
     wrong = TokenBuckets(failures / 60.0, failures) if failures else None
     app.extensions["graphmatch.limits"] = {
         "address": addresses,
         "key": key_buckets,
+        "viewer": viewer_buckets,
         "auth_failures": wrong,
     }
 
@@ -203,14 +208,22 @@ def install_limits(app: Flask, keys: KeyRing) -> None:
             wait = addresses.take(address)
             if wait:
                 raise _limited("address", wait)
-        if key_buckets is not None and keys.enabled:
-            key = presented_key(
-                request.headers.get("Authorization"), request.headers.get("X-API-Key")
-            )
-            if key and keys.scope_of(key) is not None:
-                wait = key_buckets.take(_key_id(key))
-                if wait:
-                    raise _limited("key", wait)
+        if key_buckets is None and viewer_buckets is None:
+            return None
+        api_key = request.headers.get("X-API-Key")
+        key = presented_key(request.headers.get("Authorization"), api_key)
+        if not key:
+            return None
+        # As api.auth decides: a JWT-shaped Bearer (no X-API-Key) is a viewer token.
+        bearer = not (api_key or "").strip()
+        person = keys.subject_of(key) if keys.tokens and bearer else None
+        if person is not None:
+            if viewer_buckets is not None and (wait := viewer_buckets.take(f"sub:{person}")):
+                raise _limited("viewer", wait)
+        elif key_buckets is not None and keys.enabled and keys.scope_of(key) is not None:
+            wait = key_buckets.take(_key_id(key))
+            if wait:
+                raise _limited("key", wait)
         return None
 
     def after(response: Response) -> Response:

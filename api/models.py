@@ -8,6 +8,8 @@ letter or underscore, so that both stores (networkx and Neo4j properties) keep t
 
 from __future__ import annotations
 
+from typing import Any
+
 from api.schema import Model, array, boolean, integer, number, obj, string
 from graphmatch import DEFAULT_SCORE, SCORES
 from graphmatch.matcher import MAX_EXPLAIN, MAX_LIMIT  # public module; not in graphmatch.__all__
@@ -30,8 +32,10 @@ __all__ = [
     "FRIENDS_PAGE",
     "FRIENDS_QUERY",
     "HEALTH",
+    "ID_PATTERN",
     "MUTUAL",
     "MUTUAL_QUERY",
+    "NOT_AN_ID",
     "PEOPLE_PAGE",
     "PEOPLE_QUERY",
     "PERSON",
@@ -39,14 +43,34 @@ __all__ = [
     "RANK_REQUEST",
     "SUGGESTIONS",
     "SUGGESTIONS_QUERY",
+    "id_schema",
 ]
 
 MAX_ID = 256
 #: The largest degree cap the matcher takes.
 MAX_DEGREE_CAP = 2**62
 
-ID = string(1, MAX_ID, description="A person id.")
-NEW_ID = string(1, MAX_ID, pattern="^[^/]+$", description="A new person id (no '/').")
+#: The id rule (:func:`graphmatch.check_id`) as JSON Schema, so clients and generators see it:
+#: no '/' and no control character, and not '.', '..' or only whitespace (Python's
+#: ``str.isspace`` outside the control characters). Lone surrogates cannot reach a path (they
+#: decode to U+FFFD) and are refused in bodies before validation (:func:`api.routing.json_body`).
+ID_PATTERN = "^[^/\\u0000-\\u001f\\u007f-\\u009f]+$"
+BLANK_PATTERN = "^[ \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+$"
+NOT_AN_ID: dict[str, Any] = {
+    "not": {
+        "description": "'.', '..' or only whitespace",
+        "anyOf": [{"enum": [".", ".."]}, {"pattern": BLANK_PATTERN}],
+    }
+}
+
+
+def id_schema(description: str) -> dict[str, Any]:
+    """Return the schema of an id: 1 to MAX_ID characters that keep the id rule."""
+    return string(1, MAX_ID, pattern=ID_PATTERN, description=description, **NOT_AN_ID)
+
+
+ID = id_schema("A person id.")
+NEW_ID = id_schema("A new person id (no '/', no control character, not '.' or '..').")
 ATTR_NAME = string(1, 64, pattern="^[A-Za-z_][A-Za-z0-9_]*$")
 ATTR_VALUE = {
     "type": ["string", "number", "boolean", "array"],
@@ -84,6 +108,8 @@ PERSON_CREATE = Model(
         required=["id"],
     ),
 )
+#: ``not`` is a Python keyword, so this rule is passed to :func:`obj` unpacked.
+_NOT_BOTH_CURSOR_AND_OFFSET: dict[str, Any] = {"not": {"required": ["cursor", "offset"]}}
 FRIENDS_QUERY = Model(
     "FriendsQuery",
     obj(
@@ -91,7 +117,8 @@ FRIENDS_QUERY = Model(
             "limit": integer(1, MAX_LIMIT, default=100, description="Page size."),
             "cursor": string(1, 2048, description="next_cursor of the previous page."),
             "offset": integer(0, 2**31, description="Skip this many (instead of a cursor)."),
-        }
+        },
+        **_NOT_BOTH_CURSOR_AND_OFFSET,
     ),
 )
 CURSOR = string(1, 2048, description="next_cursor of the previous page.")

@@ -16,7 +16,8 @@ endpoint                                               answer
 =====================================================  =========================================
 
 Errors beyond the common ones: an unknown event is 404 ``event_not_found``; asking who is near
-(or whom to meet at an event) without being checked in (there) is 409 ``not_checked_in``.
+(or whom to meet at an event) without being checked in (there) is 404 ``not_checked_in``, the
+answer reading a check-in that is not there gets.
 Ranges: lat [-90, 90], lon [-180, 180], radius_m [1, 50000], ttl_s [60, 86400].
 
 The presence service lives in ``app.extensions["graphmatch.presence.service"]``; it is created over
@@ -92,6 +93,8 @@ CHECK_IN = Model(
             ),
         },
         description="A coordinate (lat and lon together), an event, or both.",
+        dependentRequired={"lat": ["lon"], "lon": ["lat"]},
+        anyOf=[{"required": ["lat"]}, {"required": ["event_id"]}],
     ),
 )
 PRESENCE = Model(
@@ -144,8 +147,23 @@ NEARBY = Model(
                             "description": "Whole metres; null if only at the same event.",
                         },
                         "same_event": boolean(),
+                        "within_radius": boolean(
+                            description=(
+                                "Whether they are within radius_m; false for someone found "
+                                "only because they are at the same event (distance_m then "
+                                "says how far, or is null)."
+                            )
+                        ),
                     },
-                    required=["id", "score", "mutual_count", "mutual", "distance_m", "same_event"],
+                    required=[
+                        "id",
+                        "score",
+                        "mutual_count",
+                        "mutual",
+                        "distance_m",
+                        "same_event",
+                        "within_radius",
+                    ],
                 )
             )
         },
@@ -157,6 +175,7 @@ EVENT_UPDATE = Model(
     obj(
         {"name": string(0, 1000, default=""), "lat": _LAT, "lon": _LON},
         description="Where the event is (lat and lon together) is optional.",
+        dependentRequired={"lat": ["lon"], "lon": ["lat"]},
     ),
 )
 EVENT = Model(
@@ -356,12 +375,14 @@ def check_out(person_id: str) -> ResponseReturnValue:
     query=NEARBY_QUERY,
     responses={
         200: ("Ranked like suggestions, with distance", NEARBY),
-        409: ("The person is not checked in", ERROR),
+        404: ("Unknown person (person_not_found), or not checked in (not_checked_in)", ERROR),
     },
     description=(
         "Candidates: visible, live check-ins within radius_m (great-circle) of the person's "
-        "check-in, or at the same event. Never the person, blocked people (either way), people "
-        "who opted out of discovery, or friends unless include_friends. Order: score desc, "
+        "check-in, or at the same event (so some may be further away: within_radius says, "
+        "and same_event says why they are listed). Never the person, blocked people (either "
+        "way), people who opted out of discovery, or friends unless include_friends. Order: "
+        "score desc, "
         "mutual_count desc, id asc (as POST /rank over the same people)."
     ),
 )
@@ -375,7 +396,13 @@ def nearby(person_id: str, query: dict[str, Any]) -> ResponseReturnValue:
         max_degree=query.get("max_degree"),
         explain=query["explain"],
     )
-    return {"nearby": [n.as_dict() for n in found]}
+    radius = query["radius_m"]
+    rows = []
+    for n in found:
+        row = n.as_dict()
+        row["within_radius"] = n.distance_m is not None and n.distance_m <= radius
+        rows.append(row)
+    return {"nearby": rows}
 
 
 # -- events ------------------------------------------------------------------------------------
@@ -496,7 +523,10 @@ def get_event(event_id: str) -> ResponseReturnValue:
     query=INTRODUCTIONS_QUERY,
     responses={
         200: ("Attendees ranked like suggestions", SUGGESTIONS),
-        409: ("The person is not checked in at this event", ERROR),
+        404: (
+            "Unknown person or event, or the person not checked in at this event (not_checked_in)",
+            ERROR,
+        ),
     },
     path_params={**_EVENT_PARAM, "person_id": "A person id."},
     description="Exactly POST /rank over the people visibly checked in at the event.",

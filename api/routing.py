@@ -81,6 +81,8 @@ class Operation:
     responses: dict[int, tuple[str, Model | None]]
     tag: str
     path_params: dict[str, str] = field(default_factory=dict)
+    #: The blueprint's name: ``f"{blueprint}.{endpoint}"`` is the Flask endpoint.
+    blueprint: str = ""
 
 
 def _reject_constant(name: str) -> Any:
@@ -272,6 +274,7 @@ class ApiBlueprint(Blueprint):
                     responses=responses,
                     tag=self.tag,
                     path_params=path_params or {},
+                    blueprint=self.name,
                 )
             )
             return wrapped

@@ -7,11 +7,22 @@ emitted into ``/openapi.json``, so documentation and validation cannot drift apa
 Supported keywords: ``type`` (one name or a list), ``enum``, ``minimum``, ``maximum``,
 ``minLength``, ``maxLength``, ``pattern``, ``items``, ``minItems``, ``maxItems``,
 ``properties``, ``required``, ``additionalProperties``, ``maxProperties``,
-``propertyNames``, ``default``. Others (``description``, ``example``) are documentation only.
+``propertyNames``, ``dependentRequired``, ``not``, ``anyOf``, ``oneOf``, ``default``. Others
+(``description``, ``example``) are documentation only. As JSON Schema says, a number with no
+fractional part (``800.0``) is an integer: it is accepted where an integer is wanted and
+handed to the view as an ``int``.
 
-A small hand-written layer rather than pydantic: the models are a dozen flat objects, the
-API package stays free of extra runtime dependencies, and the error details and the OpenAPI
-output are exactly what we want without post-processing generated schemas.
+A request is first checked by `jsonschema-rs <https://pypi.org/project/jsonschema-rs/>`_, a
+full JSON Schema 2020-12 validator (compiled once per model, in Rust) when it is installed (the
+``api`` extra brings it): a valid request, the common case, costs what it costs there, 5 to
+100 times less than the walk below on the API's models (docs/http.md, "Validation: measured").
+Only a request it refuses is walked by :func:`validate`, whose messages (``/lat: is required
+with lon``) are the ones clients get; if the walk finds nothing, jsonschema-rs' own messages
+are sent, so its verdict always wins. Without jsonschema-rs the walk alone decides.
+
+The models stay plain JSON Schema dicts, one set for validation and for ``/openapi.json``;
+the error details and the OpenAPI output are exactly what we want without post-processing
+generated schemas.
 """
 
 from __future__ import annotations
@@ -19,8 +30,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 __all__ = [
@@ -73,6 +85,21 @@ class Model:
 
     name: str
     schema: Schema
+    #: The compiled jsonschema-rs validator (False: not installed), made on first use.
+    _compiled: Any = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Compiled when the model is declared, so a schema jsonschema-rs refuses (an unknown
+        # type, a bad pattern) fails at import, in every test, not at a first request.
+        self._fast()
+
+    def _fast(self) -> Any:
+        """Return this model's jsonschema-rs validator, or None without jsonschema-rs."""
+        compiled = self._compiled
+        if compiled is None:
+            compiled = _compile(self.schema)
+            object.__setattr__(self, "_compiled", compiled)  # frozen: a cache, not state
+        return compiled or None
 
     def load(self, data: Any) -> dict[str, Any]:
         """Validate data against the schema and return it with defaults filled in.
@@ -92,11 +119,32 @@ class Model:
         ValidationFailed
             If data does not match.
         """
-        issues = validate(data, self.schema)
-        if issues:
-            raise ValidationFailed(issues)
+        fast = self._fast()
+        if fast is None or not fast.is_valid(data):
+            issues = validate(data, self.schema)
+            if not issues and fast is not None:  # the full validator's verdict wins
+                errors = islice(fast.iter_errors(data), 20)
+                issues = [Issue(_pointer(e.instance_path), e.message) for e in errors]
+            if issues:
+                raise ValidationFailed(issues)
         assert isinstance(data, dict)  # every request model is an object
-        return with_defaults(data, self.schema)
+        return with_defaults(_integers(data, self.schema), self.schema)
+
+
+def _compile(schema: Schema) -> Any:
+    """Return a jsonschema-rs validator for schema (draft 2020-12), or False without it."""
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return False
+    return jsonschema_rs.validator_for(
+        {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+    )
+
+
+def _pointer(parts: Any) -> str:
+    """Return a jsonschema-rs instance path (a list of keys and indexes) as ``/a/0``."""
+    return "".join(f"/{p}" for p in parts)
 
 
 # -- schema constructors: short, so models read like declarations ------------------------------
@@ -167,6 +215,8 @@ def _type_ok(value: Any, name: str) -> bool:
     if name == "boolean":
         return isinstance(value, bool)
     if name == "integer":
+        if isinstance(value, float):
+            return math.isfinite(value) and value.is_integer()
         return isinstance(value, int) and not isinstance(value, bool)
     if name == "number":
         return (
@@ -240,6 +290,34 @@ def validate(value: Any, schema: Schema, path: str = "") -> list[Issue]:
                     return issues
     elif isinstance(value, dict):
         issues += _validate_object(value, schema, path)
+    issues += _combinations(value, schema, path)
+    return issues
+
+
+def _alternatives(schemas: list[Schema]) -> str:
+    """Describe subschemas for a message: their required names where that is all they say."""
+    if all(set(sub) == {"required"} for sub in schemas):
+        return " or ".join(" and ".join(sub["required"]) for sub in schemas)
+    return f"{len(schemas)} alternatives"
+
+
+def _combinations(value: Any, schema: Schema, path: str) -> list[Issue]:
+    """Check ``not``, ``anyOf`` and ``oneOf``."""
+    issues: list[Issue] = []
+    if "not" in schema and not validate(value, schema["not"], path):
+        sub = schema["not"]
+        if isinstance(value, dict) and set(sub) == {"required"}:
+            issues.append(Issue(path, f"must not have {' and '.join(sub['required'])} together"))
+        elif "description" in sub:
+            issues.append(Issue(path, f"must not be {sub['description']}"))
+        else:
+            issues.append(Issue(path, "must not match the schema under 'not'"))
+    if "anyOf" in schema and not any(not validate(value, s, path) for s in schema["anyOf"]):
+        issues.append(Issue(path, f"must have {_alternatives(schema['anyOf'])}"))
+    if "oneOf" in schema:
+        matched = sum(1 for s in schema["oneOf"] if not validate(value, s, path))
+        if matched != 1:
+            issues.append(Issue(path, f"must have exactly one of {_alternatives(schema['oneOf'])}"))
     return issues
 
 
@@ -250,6 +328,11 @@ def _validate_object(value: dict[Any, Any], schema: Schema, path: str) -> list[I
     for name in schema.get("required", ()):
         if name not in value:
             issues.append(Issue(f"{path}/{name}", "is required"))
+    for name, needs in schema.get("dependentRequired", {}).items():
+        if name in value:
+            issues += [
+                Issue(f"{path}/{n}", f"is required with {name}") for n in needs if n not in value
+            ]
     if "maxProperties" in schema and len(value) > schema["maxProperties"]:
         issues.append(Issue(path, f"must have at most {schema['maxProperties']} properties"))
     extra = schema.get("additionalProperties", True)
@@ -267,6 +350,31 @@ def _validate_object(value: dict[Any, Any], schema: Schema, path: str) -> list[I
         if len(issues) >= 20:
             break
     return issues
+
+
+def _integers(data: Any, schema: Schema) -> Any:
+    """Return data with every integral float where the schema wants an integer made an int."""
+    if schema.get("type") == "integer" and isinstance(data, float):
+        return int(data)
+    if isinstance(data, dict) and "properties" in schema:
+        props = schema["properties"]
+        return {k: _integers(v, props[k]) if k in props else v for k, v in data.items()}
+    items = schema.get("items")
+    if isinstance(data, list) and isinstance(items, dict) and _mentions_integer(items):
+        return [_integers(v, items) for v in data]
+    return data
+
+
+def _mentions_integer(schema: Any) -> bool:
+    """Return whether an integer type appears anywhere in schema (else no int to make)."""
+    if isinstance(schema, dict):
+        kind = schema.get("type")
+        if kind == "integer" or (isinstance(kind, list) and "integer" in kind):
+            return True
+        return any(_mentions_integer(v) for v in schema.values())
+    if isinstance(schema, list):
+        return any(_mentions_integer(v) for v in schema)
+    return False
 
 
 def with_defaults(data: dict[str, Any], schema: Schema) -> dict[str, Any]:
@@ -288,7 +396,11 @@ def _coerce(raw: str, schema: Schema) -> Any:
     kind = schema.get("type")
     try:
         if kind == "integer":
-            return int(raw, 10)
+            try:
+                return int(raw, 10)
+            except ValueError:
+                number = float(raw)  # "800.0" is an integer too (and "8e2")
+                return int(number) if math.isfinite(number) and number.is_integer() else raw
         if kind == "number":
             return float(raw)
     except ValueError:

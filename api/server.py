@@ -5,7 +5,9 @@ from __future__ import annotations
 import ipaddress
 import logging
 import signal
+import socket
 import sys
+from collections.abc import Mapping
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +22,15 @@ if TYPE_CHECKING:
     from seed_data import Network
 from api.settings import load_settings
 
-__all__ = ["RefusedToServe", "check_in_demo_event", "is_loopback", "seed_demo", "serve"]
+__all__ = [
+    "RefusedToServe",
+    "check_bindable",
+    "check_in_demo_event",
+    "check_serve_options",
+    "is_loopback",
+    "seed_demo",
+    "serve",
+]
 
 logger = logging.getLogger("api")
 
@@ -45,6 +55,57 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False  # a hostname could resolve anywhere: treat it as public
+
+
+def check_serve_options(port: int, threads: int) -> None:
+    """Refuse a port or thread count waitress would misread, before anything starts.
+
+    waitress takes a port above 65535 modulo 65536 (99999 serves on 34463) and a negative
+    one with a traceback, and with no worker threads it prints its address and never answers.
+
+    Raises
+    ------
+    RefusedToServe
+        (exit 2) For a port outside 0..65535 or fewer than one thread.
+
+    Examples
+    --------
+    >>> check_serve_options(0, 1)
+    >>> check_serve_options(99999, 8)
+    Traceback (most recent call last):
+    ...
+    api.server.RefusedToServe: --port must be 0 to 65535 (0 picks a free port), not 99999
+    """
+    if not 0 <= port <= 65535:
+        raise RefusedToServe(f"--port must be 0 to 65535 (0 picks a free port), not {port}")
+    if threads < 1:
+        raise RefusedToServe(f"--threads must be at least 1, not {threads}")
+
+
+def check_bindable(host: str, port: int) -> None:
+    """Raise OSError now if host:port cannot be bound, rather than after seeding a demo.
+
+    A quick probe (bind, then close) with the options waitress uses; port 0 always binds.
+
+    Raises
+    ------
+    OSError
+        ``host:port: Address already in use`` and the like (one line through the CLI's rule).
+    InvalidInput
+        For a host that is neither an address nor a name that resolves.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise InvalidInput(f"--host {host!r} is not an address this machine can bind") from exc
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        if sys.platform != "win32":
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, f"{host}:{port}") from None
 
 
 def seed_demo(store: GraphStore, people: int, seed: int = 0) -> tuple[str, Network]:
@@ -113,6 +174,7 @@ def serve(
     threads: int = 8,
     store_kind: str | None = None,
     recover: bool = False,
+    settings: Mapping[str, Any] | None = None,
 ) -> int:
     """Serve the API until SIGINT or SIGTERM; return the exit code.
 
@@ -134,6 +196,9 @@ def serve(
         Which store (default: Neo4j if ``NEO4J_URI`` is set, else memory).
     recover : bool
         Start on a damaged data dir, on what can be read, and report what was lost.
+    settings : mapping, optional
+        More settings (:mod:`api.settings`: the limits under load, the access log); they win
+        over the environment.
 
     Returns
     -------
@@ -149,24 +214,27 @@ def serve(
         If the store cannot be opened.
     """
     from api import accesslog
+    from api.explorer import demo_story
     from api.overload import create_server
 
-    overrides: dict[str, Any] = {}
+    check_serve_options(port, threads)
+    overrides: dict[str, Any] = dict(settings or {})
     if data_dir is not None:
         overrides["DATA_DIR"] = data_dir
     if store_kind is not None:
         overrides["STORE"] = store_kind
     if open_access:
         overrides["OPEN"] = True
-    settings = load_settings(overrides)
-    if not settings["API_KEYS"] and not settings["OPEN"] and not is_loopback(host):
+    config = load_settings(overrides)
+    if not config["API_KEYS"] and not config["OPEN"] and not is_loopback(host):
         raise RefusedToServe(
             f"refusing to serve on {host} with no API keys: set GRAPHMATCH_API_KEYS, "
             "or pass --open (GRAPHMATCH_OPEN=1) to serve without access control"
         )
+    check_bindable(host, port)  # before seeding a demo: a taken port fails in a second
     # waitress warns on every queued task under load; that is normal for a busy server.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    store = open_configured_store(settings, recover=recover)
+    store = open_configured_store(config, recover=recover)
     if (report := getattr(store, "recovery_report", None)) is not None:
         print(f"graphmatch: {report.summary()}", file=sys.stderr, flush=True)
     try:
@@ -186,19 +254,24 @@ def serve(
                 network = None
         if network is not None:  # presence lives in the app, so check in after create_app
             print(f"graphmatch: {check_in_demo_event(app, network)}", file=sys.stderr, flush=True)
-        stop_log = accesslog.configure(str(settings["ACCESS_LOG"]), sys.stderr)
-        server: Any = create_server(app, host, port, threads, settings)
+        stop_log = accesslog.configure(str(config["ACCESS_LOG"]), sys.stderr)
+        server: Any = create_server(app, host, port, threads, config)
         json_server_errors(server)  # waitress' own 400/431/413/501 answers in JSON too
         # The Host check (api.guard) accepts the loopback names with this port only.
         app.config["PORT"] = getattr(server, "effective_port", None)
         signal.signal(signal.SIGTERM, _stop)
         people, friendships = store.counts()
-        durable = f"journaled in {data_dir}" if settings.get("DATA_DIR") else "not persisted"
+        durable = f"journaled in {data_dir}" if config.get("DATA_DIR") else "not persisted"
         print(
             f"graphmatch: serving {people:,} people, {friendships:,} friendships "
             f"({durable}) on http://{host}:{server.effective_port}",
             flush=True,
         )
+        if demo:
+            story = demo_story(app, f"http://{host}:{server.effective_port}")
+            print(
+                f"graphmatch: {story or 'explorer: no event with a pair to introduce'}", flush=True
+            )
         try:
             server.run()  # returns after SIGINT/SIGTERM, once in-flight requests are done
         finally:

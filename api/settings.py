@@ -16,6 +16,7 @@ setting (``app.config``)       environment variable                            d
 ``PORT``                       (set by ``serve`` to the bound port)             none
 ``RATE_PER_ADDRESS``           ``GRAPHMATCH_RATE_PER_ADDRESS`` (requests/s)     50
 ``RATE_PER_KEY``               ``GRAPHMATCH_RATE_PER_KEY`` (requests/s)         200
+``RATE_PER_VIEWER``            ``GRAPHMATCH_RATE_PER_VIEWER`` (requests/s)      50
 ``RATE_BURST_S``               ``GRAPHMATCH_RATE_BURST_S`` (seconds of rate)    2
 ``RATE_LIMIT_LOOPBACK``        ``GRAPHMATCH_RATE_LIMIT_LOOPBACK=1``             false
 ``AUTH_FAILURES_PER_MIN``      ``GRAPHMATCH_AUTH_FAILURES_PER_MIN``             30
@@ -38,7 +39,7 @@ from typing import Any
 
 from graphmatch import InvalidInput
 
-__all__ = ["DEFAULTS", "load_settings", "parse_keys"]
+__all__ = ["DEFAULTS", "NUMBERS", "load_settings", "parse_keys"]
 
 DEFAULTS: dict[str, Any] = {
     "API_KEYS": {},
@@ -52,6 +53,7 @@ DEFAULTS: dict[str, Any] = {
     "PORT": None,
     "RATE_PER_ADDRESS": 50.0,
     "RATE_PER_KEY": 200.0,
+    "RATE_PER_VIEWER": 50.0,
     "RATE_BURST_S": 2.0,
     "RATE_LIMIT_LOOPBACK": False,
     "AUTH_FAILURES_PER_MIN": 30.0,
@@ -64,12 +66,13 @@ DEFAULTS: dict[str, Any] = {
 }
 
 #: Numeric settings read from the environment: (setting, variable, type).
-_NUMBERS: tuple[tuple[str, str, type[int] | type[float]], ...] = (
+NUMBERS: tuple[tuple[str, str, type[int] | type[float]], ...] = (
     ("MAX_CONTENT_LENGTH", "GRAPHMATCH_MAX_BODY_BYTES", int),
     ("BULK_MAX_ITEMS", "GRAPHMATCH_BULK_MAX_ITEMS", int),
     ("RANK_MAX_CANDIDATES", "GRAPHMATCH_RANK_MAX_CANDIDATES", int),
     ("RATE_PER_ADDRESS", "GRAPHMATCH_RATE_PER_ADDRESS", float),
     ("RATE_PER_KEY", "GRAPHMATCH_RATE_PER_KEY", float),
+    ("RATE_PER_VIEWER", "GRAPHMATCH_RATE_PER_VIEWER", float),
     ("RATE_BURST_S", "GRAPHMATCH_RATE_BURST_S", float),
     ("AUTH_FAILURES_PER_MIN", "GRAPHMATCH_AUTH_FAILURES_PER_MIN", float),
     ("MAX_QUEUE_WAIT_S", "GRAPHMATCH_MAX_QUEUE_WAIT_S", float),
@@ -175,7 +178,7 @@ def load_settings(
         out["RATE_LIMIT_LOOPBACK"] = _flag(environ["GRAPHMATCH_RATE_LIMIT_LOOPBACK"])
     if environ.get("GRAPHMATCH_ACCESS_LOG"):
         out["ACCESS_LOG"] = environ["GRAPHMATCH_ACCESS_LOG"]
-    for name, var, kind in _NUMBERS:
+    for name, var, kind in NUMBERS:
         if environ.get(var):
             try:
                 number = kind(environ[var])

@@ -15,7 +15,9 @@ configured secret no token is accepted (a token is then just an unknown key).
 
 Mint one with :func:`mint_token`, or from a shell::
 
-    GRAPHMATCH_TOKEN_SECRET=... python -m api.viewer PERSON [--ttl SECONDS]
+    GRAPHMATCH_TOKEN_SECRET=... graphmatch token PERSON [--ttl SECONDS]
+
+(``python -m api.viewer PERSON`` does the same without the ``graphmatch`` command.)
 """
 
 from __future__ import annotations

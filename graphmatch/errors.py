@@ -68,7 +68,8 @@ class EventNotFound(GraphMatchError, LookupError):
 class NotCheckedIn(GraphMatchError):
     """A person asked who is near (or who is at an event) without being checked in there.
 
-    HTTP 409 ``not_checked_in``: checking in is what lets a person look as well as be seen.
+    HTTP 404 ``not_checked_in`` (as for reading a check-in that is not there): checking in is
+    what lets a person look as well as be seen.
     """
 
     def __init__(self, person_id: str, event_id: str | None = None) -> None:

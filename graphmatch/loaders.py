@@ -94,6 +94,8 @@ def iter_edges(path: str | Path) -> Iterator[tuple[str, str]]:
     [('1', '2'), ('2', '3')]
     """
     p = Path(path)
+    if p.is_dir():
+        raise InvalidInput(f"{p}: is a folder; give an edge-list file (.txt, .gz or .csv)")
     if not p.is_file():
         raise InvalidInput(f"{p}: no such file")
     csv = _is_csv(p)

@@ -10,6 +10,7 @@ import heapq
 from collections import Counter
 from collections.abc import Sequence
 from importlib import import_module
+from importlib.util import find_spec
 from itertools import chain
 from types import ModuleType
 from typing import Any
@@ -22,6 +23,7 @@ __all__ = [
     "MISSING_NOTE",
     "igraph_aa_top10",
     "igraph_counter_top10",
+    "installed",
     "load",
     "networkit_top10",
     "nx_aa_top10",
@@ -39,6 +41,31 @@ BASELINES = {
 }
 #: The table's note on a baseline that is not installed.
 MISSING_NOTE = "not installed: skipped (pip install 'graphmatch[bench]')"
+
+
+def installed() -> list[str]:
+    """Return the baselines whose library is installed, in :data:`BASELINES` order.
+
+    Looks the packages up without importing them (cheap: for ``--help`` and argument checks).
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> "networkx" in installed()
+    True
+    """
+    return [name for name, module in BASELINES.items() if _findable(module.split(".")[0])]
+
+
+def _findable(module: str) -> bool:
+    """Return whether a top-level module can be imported, without importing it."""
+    try:
+        return find_spec(module) is not None
+    except (ImportError, ValueError):  # a broken or blocked install counts as missing
+        return False
 
 
 def load(name: str) -> ModuleType | None:

@@ -41,6 +41,46 @@ STORE_KINDS = ("memory", "neo4j")
 Handler = Callable[[argparse.Namespace], int]
 
 
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """State each option's default in ``--help``, unless its help already names one.
+
+    Options without a meaningful default (None, a flag's False) are left as they are.
+
+    Examples
+    --------
+    >>> p = argparse.ArgumentParser(prog="x", formatter_class=DefaultsHelpFormatter)
+    >>> _ = p.add_argument("--limit", type=int, default=10, help="how many")
+    >>> "how many (default: 10)" in p.format_help()
+    True
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if (
+            not action.option_strings
+            or action.default in (None, False, argparse.SUPPRESS)
+            or "default" in text.lower()
+        ):
+            return action.help
+        return f"{text} (default: %(default)s)".lstrip()
+
+
+class CommandParser(argparse.ArgumentParser):
+    """The parser of every ``graphmatch`` subcommand, plugins' included: defaults in --help."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", DefaultsHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        """Add an option; one without help still states its default (argparse hides it)."""
+        action = super().add_argument(*args, **kwargs)
+        quiet = action.help is None and action.option_strings
+        if quiet and action.default not in (None, False, argparse.SUPPRESS):
+            action.help = "(default: %(default)s)"
+        return action
+
+
 class CommandUnavailable(GraphMatchError):
     """A plugin command whose package cannot be imported (its extra is not installed)."""
 
@@ -98,7 +138,12 @@ def _cmd_load(args: argparse.Namespace) -> int:
 def _cmd_mutual(args: argparse.Namespace) -> int:
     """Print the mutual friends of two people."""
     mutual = _matcher(args).mutual_friends(args.a, args.b, max_degree=args.max_degree)
-    data = {"count": mutual.count, "people": mutual.people, "hidden": mutual.hidden}
+    data = {
+        "count": mutual.count,
+        "people": mutual.people,
+        "hidden": mutual.hidden,
+        "exact": mutual.exact,
+    }
     text = f"{args.a} and {args.b} have {mutual.count} friends in common"
     if mutual.people:
         text += ":\n  " + "\n  ".join(mutual.people)
@@ -208,7 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="graphmatch", description="Friends-in-common discovery on networkx or Neo4j."
     )
     parser.add_argument("--version", action="version", version=f"graphmatch {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=CommandParser
+    )
 
     p = sub.add_parser("load", help="read an edge list and report what it holds")
     p.add_argument("file", help="SNAP edge list (.txt/.gz) or CSV with a header")

@@ -89,6 +89,15 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         if args.out is None:
             raise InvalidInput("give --out FILE.jsonl (or FOLDER.parquet), or --to neo4j")
         sink = args.out
+    if not args.no_progress:
+        # The bar sits at 0% while numba compiles the parallel kernels (about 20 s on 2 cores,
+        # once: numba caches them beside the package); say so rather than look stuck.
+        print(
+            "graphmatch: batch: the first run after an install compiles the ranking kernels "
+            "(numba, up to ~20 s at 0%); later runs load them from the cache",
+            file=sys.stderr,
+            flush=True,
+        )
     try:
         # Index "off": the batch builds the index itself, once, without a background thread.
         store = MemoryStore.from_edgelist(args.graph, index="off")

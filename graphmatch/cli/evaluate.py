@@ -76,7 +76,7 @@ def register(subparsers: Any) -> None:
         help="hide friendships and measure how well each score finds them again",
         description=(
             "Hide a seeded share of each person's friendships, rank introductions with each "
-            "score on the rest, and report precision/recall/MAP/NDCG/hit-rate@k with 95%% "
+            "score on the rest, and report precision/recall/MAP/NDCG/hit-rate@k with 95% "
             "CIs, ROC-AUC and PR-AUC, beside a random-candidate baseline."
         ),
     )
@@ -88,7 +88,7 @@ def register(subparsers: Any) -> None:
         "--scores",
         type=_scores,
         default=None,
-        help=f"comma-separated (default: all of {','.join(SCORES)})",
+        help=f"comma-separated (default: all of {', '.join(SCORES)})",
     )
     p.add_argument("--min-degree", type=int, default=2, help="fewer friends: none hidden")
     p.add_argument("--sample", type=int, help="evaluate a seeded sample of this many people")

@@ -2,8 +2,10 @@
 
 Against Neo4j (``--store neo4j``, or ``NEO4J_URI`` set) presence lives in the database. In
 memory, the graph comes from an edge list (``--graph FILE``) and presence from a small
-append-only JSON-lines file (``--presence FILE``, default ``presence.jsonl``) that each command
-replays and appends to, so ``checkin`` in one process is seen by ``nearby`` in the next.
+append-only JSON-lines file (``--presence FILE``, else ``$GRAPHMATCH_PRESENCE``, else
+``presence.jsonl`` in the current folder) that each command replays and appends to, so
+``checkin`` in one process is seen by ``nearby`` in the next. A command that starts a new log
+says where on stderr, so no file appears unannounced.
 
 Examples
 --------
@@ -21,9 +23,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from graphmatch.errors import GraphMatchError
+from graphmatch.errors import GraphMatchError, InvalidInput
 from graphmatch.presence import DEFAULT_RADIUS_M, DEFAULT_TTL_S, Presence
 from graphmatch.presence.file import FilePresenceIndex
 from graphmatch.rule import DEFAULT_SCORE, SCORES
@@ -32,6 +37,8 @@ from graphmatch.stores._open import STORE_KINDS, open_store
 __all__ = ["register"]
 
 DEFAULT_PRESENCE_FILE = "presence.jsonl"
+#: Where the presence log is when --presence is not given (else DEFAULT_PRESENCE_FILE).
+PRESENCE_ENV = "GRAPHMATCH_PRESENCE"
 
 
 def _presence(args: argparse.Namespace) -> Presence:
@@ -44,7 +51,44 @@ def _presence(args: argparse.Namespace) -> Presence:
         return Presence(open_store("neo4j", graph=args.graph))
     if args.graph is None:
         raise GraphMatchError("give an edge list with --graph FILE, or --store neo4j")
-    return Presence(open_store("memory", graph=args.graph), index=FilePresenceIndex(args.presence))
+    path = _presence_path(args.presence)
+    store = open_store("memory", graph=args.graph)
+    try:
+        return Presence(store, index=FilePresenceIndex(path))
+    except BaseException:
+        store.close()
+        raise
+
+
+def _presence_path(given: str) -> Path:
+    """Return the presence log's path, refusing a folder or a file in a missing folder."""
+    path = Path(given)
+    if path.is_dir():
+        raise InvalidInput(f"--presence {given}: is a folder; give a file such as {given}/p.jsonl")
+    parent = path.parent
+    if not parent.is_dir():
+        raise InvalidInput(f"--presence {given}: folder {parent} does not exist")
+    return path
+
+
+def _noting_new_log(
+    cmd: Callable[[argparse.Namespace], int],
+) -> Callable[[argparse.Namespace], int]:
+    """Wrap a command that writes presence: say on stderr when it starts a new presence log."""
+
+    def run(args: argparse.Namespace) -> int:
+        path = Path(args.presence)
+        fresh = args.store != "neo4j" and args.graph is not None and not path.exists()
+        code = cmd(args)
+        if fresh and path.exists():
+            print(
+                f"graphmatch: presence kept in {path.resolve()} (a new file; "
+                "choose another with --presence FILE or GRAPHMATCH_PRESENCE)",
+                file=sys.stderr,
+            )
+        return code
+
+    return run
 
 
 def _neo4j_configured() -> bool:
@@ -110,7 +154,11 @@ def _cmd_nearby(args: argparse.Namespace) -> int:
         )
     if not found:
         lines.append("     (nobody near)")
-    _emit(args, {"nearby": [n.as_dict() for n in found]}, "\n".join(lines))
+    rows = [
+        {**n.as_dict(), "within_radius": n.distance_m is not None and n.distance_m <= args.radius}
+        for n in found
+    ]  # as over HTTP: false for someone listed only because they are at the same event
+    _emit(args, {"nearby": rows}, "\n".join(lines))
     return 0
 
 
@@ -152,8 +200,9 @@ def _where_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--presence",
         metavar="FILE",
-        default=DEFAULT_PRESENCE_FILE,
-        help=f"presence log for the memory store (default {DEFAULT_PRESENCE_FILE})",
+        default=os.environ.get(PRESENCE_ENV) or DEFAULT_PRESENCE_FILE,
+        help=f"presence log for the memory store (default: ${PRESENCE_ENV}, else "
+        f"{DEFAULT_PRESENCE_FILE} in the current folder; a new one is announced on stderr)",
     )
     p.add_argument(
         "--store",
@@ -186,12 +235,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--ttl", type=float, default=DEFAULT_TTL_S, help="seconds, 60..86400")
     p.add_argument("--see-only", action="store_true", help="see who is near; stay unseen")
     _where_args(p)
-    p.set_defaults(func=_cmd_checkin)
+    p.set_defaults(func=_noting_new_log(_cmd_checkin))
 
     p = subparsers.add_parser("checkout", help="end a person's presence now")
     p.add_argument("person")
     _where_args(p)
-    p.set_defaults(func=_cmd_checkout)
+    p.set_defaults(func=_noting_new_log(_cmd_checkout))
 
     p = subparsers.add_parser("nearby", help="people present near someone, ranked")
     p.add_argument("person")
@@ -210,7 +259,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--lat", type=float, help="where it is (with --lon)")
     p.add_argument("--lon", type=float)
     _where_args(p)
-    p.set_defaults(func=_cmd_event)
+    p.set_defaults(func=_noting_new_log(_cmd_event))
 
     p = subparsers.add_parser("top-pairs", help="attendee pairs most worth introducing")
     p.add_argument("event")

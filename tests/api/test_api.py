@@ -187,7 +187,7 @@ def test_friends_can_be_paged_by_offset(client: FlaskClient) -> None:
 
 
 def test_a_cursor_and_an_offset_together_are_422(net: FlaskClient) -> None:
-    error(net.get("/v1/people/a/friends?offset=1&cursor=YQ"), 422, "invalid_input")
+    error(net.get("/v1/people/a/friends?offset=1&cursor=YQ"), 422, "validation_failed")
 
 
 def test_a_forged_cursor_is_422(net: FlaskClient) -> None:

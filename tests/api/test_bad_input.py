@@ -335,11 +335,15 @@ RAW_REQUESTS = {
         400,
     ),
     "method with a control character": (b"G\x01T /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 400),
-    # RFC 9112 says 501 for a transfer coding the server does not implement: the one 5xx
-    # status waitress answers to client input, and it says "not implemented", not "failed".
+    # waitress says 501; RFC 9112 6.3 asks 400 when chunked is not the final coding (gzip
+    # alone), and allows it for one it does not know before chunked: 400 both ways, no 5xx.
     "unknown transfer coding": (
         b"POST /v1/people HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
-        501,
+        400,
+    ),
+    "unknown transfer coding before chunked": (
+        b"POST /v1/people HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+        400,
     ),
 }
 
@@ -352,6 +356,8 @@ def test_waitress_refuses_malformed_requests_in_json(server: tuple[str, int], na
     assert headers["content-type"] == "application/json", (name, headers, body[:200])
     doc = json.loads(body)
     assert set(doc) == {"code", "message", "details"}
+    if "transfer coding" in name:
+        assert doc["code"] == "unsupported_transfer_coding"
     assert "a" * 50 not in body.decode()  # nothing of the request is echoed back at length
 
 

@@ -110,6 +110,36 @@ def test_a_key_over_its_rate_gets_429_wherever_it_comes_from() -> None:
     assert KEY not in repr(app.extensions["graphmatch.limits"]["key"]._buckets)
 
 
+def test_a_person_over_the_viewer_rate_gets_429_however_many_tokens_they_hold(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from api.viewer import TOKEN_SECRET_ENV, mint_token
+
+    secret = "v" * 32
+    monkeypatch.setenv(TOKEN_SECRET_ENV, secret)
+    app = make_app(RATE_PER_VIEWER=3.0, RATE_BURST_S=1.0)
+    app.extensions["graphmatch"].store.add_friendships([("a", "b"), ("c", "b")])
+    client = app.test_client()
+    tokens = [mint_token("a", secret=secret, ttl_s=60 + n) for n in range(4)]
+    assert len(set(tokens)) == 4
+    codes = [
+        client.get(
+            "/v1/people/a/suggestions",
+            headers={"Authorization": f"Bearer {t}"},
+            environ_base={"REMOTE_ADDR": f"198.51.100.{n}"},
+        ).status_code
+        for n, t in enumerate(tokens)
+    ]
+    assert codes == [200, 200, 200, 429]
+    r = client.get("/v1/people/a/suggestions", headers={"Authorization": f"Bearer {tokens[0]}"})
+    assert_429(r, "viewer")
+    other = {"Authorization": f"Bearer {mint_token('c', secret=secret)}"}
+    assert client.get("/v1/people/c/suggestions", headers=other).status_code == 200
+    # A bad token is not counted for anyone: it is the wrong-key limit's (401) to count.
+    bad = {"Authorization": f"Bearer {tokens[0][:-2]}xx"}
+    assert client.get("/v1/people/c/suggestions", headers=bad).status_code == 401
+
+
 def test_wrong_keys_are_throttled_per_address() -> None:
     client = make_app(API_KEYS=f"{KEY}:read", AUTH_FAILURES_PER_MIN=10.0).test_client()
     codes = [

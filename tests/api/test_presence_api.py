@@ -75,6 +75,7 @@ def test_check_in_nearby_and_check_out(client: FlaskClient, now: list[float]) ->
                 "mutual": ["b"],
                 "distance_m": 11,
                 "same_event": False,
+                "within_radius": True,
             },
             {
                 "id": "e",
@@ -83,6 +84,7 @@ def test_check_in_nearby_and_check_out(client: FlaskClient, now: list[float]) ->
                 "mutual": [],
                 "distance_m": 11,
                 "same_event": False,
+                "within_radius": True,
             },
         ]
     }
@@ -91,7 +93,7 @@ def test_check_in_nearby_and_check_out(client: FlaskClient, now: list[float]) ->
     assert client.delete("/v1/people/c/presence").status_code == 204
     error(client.get("/v1/people/c/presence"), 404, "not_checked_in")
     now[0] = T0 + 600
-    error(client.get("/v1/people/a/nearby"), 409, "not_checked_in")
+    error(client.get("/v1/people/a/nearby"), 404, "not_checked_in")
 
 
 def test_same_order_as_rank_endpoint(client: FlaskClient) -> None:
@@ -115,8 +117,9 @@ def test_same_order_as_rank_endpoint(client: FlaskClient) -> None:
         ({"lat": 0, "lon": 0, "ttl_s": 59}, "validation_failed"),
         ({"lat": 0, "lon": 0, "ttl_s": 86_401}, "validation_failed"),
         ({"lat": 0, "lon": 0, "extra": 1}, "validation_failed"),
-        ({"lat": 0}, "invalid_input"),
-        ({}, "invalid_input"),
+        ({"lat": 0}, "validation_failed"),
+        ({"lon": 0, "event_id": "conf"}, "validation_failed"),
+        ({}, "validation_failed"),
     ],
 )
 def test_check_in_validation(client: FlaskClient, body: dict[str, Any], code: str) -> None:
@@ -156,7 +159,7 @@ def test_events_introductions_and_top_pairs(client: FlaskClient) -> None:
     assert client.get("/v1/events/conf").get_json()["attendees"] == 4
     intro = client.get("/v1/events/conf/introductions/a").get_json()
     assert [s["id"] for s in intro["suggestions"]] == ["c", "e", "f"]
-    error(client.get("/v1/events/conf/introductions/b"), 409, "not_checked_in")
+    error(client.get("/v1/events/conf/introductions/b"), 404, "not_checked_in")
     pairs = client.get("/v1/events/conf/top-pairs?limit=5").get_json()
     assert pairs == {
         "pairs": [
@@ -177,4 +180,5 @@ def test_openapi_documents_the_presence_paths(app: Flask) -> None:
     params = doc["paths"]["/v1/people/{person_id}/nearby"]["get"]["parameters"]
     radius = next(p for p in params if p["name"] == "radius_m")
     assert radius["schema"]["maximum"] == 50_000
-    assert "409" in doc["paths"]["/v1/people/{person_id}/nearby"]["get"]["responses"]
+    responses = doc["paths"]["/v1/people/{person_id}/nearby"]["get"]["responses"]
+    assert "not_checked_in" in responses["404"]["description"] and "409" not in responses

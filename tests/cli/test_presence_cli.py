@@ -39,6 +39,7 @@ def test_checkin_then_nearby_across_processes(
             "mutual": ["b", "d"],
             "distance_m": 22,
             "same_event": False,
+            "within_radius": True,
         }
     ]
     code, out, _ = run(capsys, "nearby", "a", "--radius", "30", *files)

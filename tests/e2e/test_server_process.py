@@ -123,3 +123,29 @@ def test_serving_on_all_interfaces_without_keys_exits_with_an_explanation(
     )
     assert done.returncode == 2
     assert "--open" in done.stderr
+
+
+def test_a_demo_start_points_at_the_page_its_event_and_its_best_pair(
+    data_dir: Path, start_server: Callable[..., Server]
+) -> None:
+    server = start_server(data_dir, "--demo", "--demo-people", "300")
+    assert server.proc.stdout is not None
+    story = server.proc.stdout.readline()  # the line after "serving ... on http://..."
+    _, pairs = server.call("GET", "/v1/events/event-1/top-pairs?limit=1")
+    best = pairs["pairs"][0]
+    assert story.startswith(f"graphmatch: explorer: open {server.base}/ - at ")
+    assert f"#{best['a']} and " in story and f"#{best['b']}, " in story
+    assert story.rstrip().endswith(f"{best['mutual_count']} friends in common")
+    assert server.stop(signal.SIGTERM) == 0
+
+
+def test_the_rate_limit_options_apply_to_the_running_server(
+    data_dir: Path, start_server: Callable[..., Server]
+) -> None:
+    server = start_server(
+        data_dir, "--rate-per-address", "1", "--rate-burst-s", "1", "--rate-limit-loopback"
+    )
+    codes = [server.call("GET", "/readyz")[0] for _ in range(3)]
+    assert codes[0] == 200 and 429 in codes[1:]
+    assert server.call("GET", "/healthz")[0] == 200  # probes are never limited
+    assert server.stop(signal.SIGTERM) == 0
