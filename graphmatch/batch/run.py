@@ -569,8 +569,8 @@ def iter_blocks(
             numba.set_num_threads(lanes)
             try:
                 found, counts, scores, lengths, named = kernels.top_k_block(
-                    idx.indptr, idx.indices, idx.banned, idx.hidden, users, ep, ei,
-                    cap, code, k, explain, cnt, wsum, touched,
+                    idx.start, idx.deg, idx.indices, idx.rank, idx.banned, idx.hidden,
+                    users, ep, ei, cap, code, k, explain, cnt, wsum, touched,
                 )  # fmt: skip
             finally:
                 numba.set_num_threads(previous)

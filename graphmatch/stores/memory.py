@@ -219,7 +219,7 @@ class MemoryStore:
         if index is not None:
             x, y = index.pos.get(a), index.pos.get(b)
             if x is not None and y is not None:
-                return int(kernels.mutual_count(index.indptr, index.indices, x, y))
+                return int(kernels.mutual_count(index.start, index.deg, index.indices, x, y))
         return self.mutual_counts([(a, b)])[0]
 
     def mutual_counts(self, pairs: Iterable[tuple[str, str]]) -> list[int]:
