@@ -439,9 +439,15 @@ def _indexed(store: GraphStore) -> _IndexedStore:
 
 
 def _index_of(store: _IndexedStore) -> CSRIndex:
-    """Return a fresh index of the store, building it now if there is none."""
+    """Return a frozen snapshot of the store's live index, building the index if there is none.
+
+    A batch reads everyone for seconds or minutes while writes may go on: it ranks one
+    snapshot (positions in id order, as blocks and checkpoints need) rather than the index
+    that moves under it.
+    """
     index = store.fresh_index()
-    return index if index is not None else store.build_index()
+    live = index if index is not None else store.build_index()
+    return live.freeze()
 
 
 def _block_arrays(store: ListsBlocks, index: CSRIndex) -> tuple[np.ndarray, np.ndarray]:

@@ -12,9 +12,45 @@ import numpy as np
 from graphmatch.errors import InvalidInput, PersonNotFound
 from graphmatch.index import kernels
 
-__all__ = ["CSRIndex"]
+__all__ = ["CSRIndex", "check_positions"]
 
 _NONE = np.empty(0, dtype=np.int64)
+
+
+def check_positions(a: Any, b: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return two position arrays as contiguous int64, or raise InvalidInput.
+
+    Parameters
+    ----------
+    a, b : array-like of int
+        Positions, pairwise.
+    n : int
+        How many positions there are.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+
+    Raises
+    ------
+    InvalidInput
+        If the arrays differ in length, are not integers or hold a position out of range.
+
+    Examples
+    --------
+    >>> [x.tolist() for x in check_positions([0, 1], [1, 0], 2)]
+    [[0, 1], [1, 0]]
+    """
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape or a.ndim != 1:
+        raise InvalidInput("positions must be two 1-d arrays of equal length")
+    if a.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if a.dtype.kind not in "iu" or b.dtype.kind not in "iu":
+        raise InvalidInput("positions must be integers")
+    if min(a.min(), b.min()) < 0 or max(a.max(), b.max()) >= n:
+        raise InvalidInput(f"positions must be from 0 to {n - 1}")
+    return np.ascontiguousarray(a, dtype=np.int64), np.ascontiguousarray(b, dtype=np.int64)
 
 
 class CSRIndex:
@@ -243,18 +279,7 @@ class CSRIndex:
         >>> ix.mutual_counts_at(np.array([0, 0]), np.array([2, 1])).tolist()
         [1, 0]
         """
-        a, b = np.asarray(a), np.asarray(b)
-        if a.shape != b.shape or a.ndim != 1:
-            raise InvalidInput("positions must be two 1-d arrays of equal length")
-        if a.size == 0:
-            return np.zeros(0, np.int64)
-        if a.dtype.kind not in "iu" or b.dtype.kind not in "iu":
-            raise InvalidInput("positions must be integers")
-        n = len(self.ids)
-        if min(a.min(), b.min()) < 0 or max(a.max(), b.max()) >= n:
-            raise InvalidInput(f"positions must be from 0 to {n - 1}")
-        a = np.ascontiguousarray(a, dtype=np.int64)
-        b = np.ascontiguousarray(b, dtype=np.int64)
+        a, b = check_positions(a, b, len(self.ids))
         if a.size < 2 * kernels.PAIR_CHUNK:
             return kernels.mutual_counts(self.start, self.deg, self.indices, a, b)
         with kernels.PARALLEL:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Set
+from contextlib import AbstractContextManager, nullcontext
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,10 +19,7 @@ from graphmatch.loaders import LoadReport, read_edgelist
 from graphmatch.stores.protocol import PairStats
 
 if TYPE_CHECKING:
-    from graphmatch.index import kernels
-    from graphmatch.index.csr import CSRIndex
-else:  # a stand-in that imports the kernels (and numba) at the first kernel call
-    from graphmatch.index._lazy import kernels
+    from graphmatch.index.live import LiveIndex
 
 __all__ = ["MemoryStore"]
 
@@ -40,10 +40,12 @@ class MemoryStore:
         simple (not a DiGraph or MultiGraph) and have no self-loops. Change it only through
         the store: the read index cannot see writes made to the graph behind its back.
     index : {"background", "sync", "off"}, default "background"
-        The read-optimised CSR index (:class:`graphmatch.index.csr.CSRIndex`) that answers
-        ``suggest`` with compiled kernels. ``background``: built on a daemon thread on first
-        use and again after writes, reads falling back to the plain path meanwhile. ``sync``:
-        built by the read that finds it missing or stale. ``off``: never built.
+        The compiled read index (:class:`graphmatch.index.live.LiveIndex`) that answers
+        ``suggest`` and mutual counts with kernels. Once built, every write reaches it in
+        place (in time proportional to the degrees it touches) before the write returns, so
+        it is never stale and never rebuilt. ``background``: built on a daemon thread on
+        first use, reads taking the plain path until then. ``sync``: built by the first read
+        that needs it. ``off``: only when :meth:`build_index` is called.
 
     Raises
     ------
@@ -87,9 +89,9 @@ class MemoryStore:
             raise InvalidInput(f"index must be one of {', '.join(INDEX_MODES)}, got {index!r}")
         self.index_mode = index
         # Bumped after every write that changes who exists, who is friends, or who opted
-        # out; an index serves reads only while its version is the current one.
+        # out: an index build that started at another version is not kept.
         self._version = 0
-        self._index: CSRIndex | None = None
+        self._index: LiveIndex | None = None
         self._builder: threading.Thread | None = None
 
     @classmethod
@@ -141,13 +143,14 @@ class MemoryStore:
         return sum(map(len, self._adj.values())) // 2
 
     # -- the read index ------------------------------------------------------------------
-    def build_index(self) -> CSRIndex:
-        """Build the CSR index now and start using it; return it.
+    def build_index(self) -> LiveIndex:
+        """Build the live index now and start using it; return it.
 
         Returns
         -------
-        CSRIndex
-            The new index (also kept by the store until the next write).
+        LiveIndex
+            The new index, kept up to date by every later write. Building again packs it
+            anew (positions back in id order, removed people's rows reclaimed).
 
         Examples
         --------
@@ -157,6 +160,7 @@ class MemoryStore:
         ['a', 'b', 'c']
         """
         from graphmatch.index.csr import CSRIndex  # numpy loads with the first index
+        from graphmatch.index.live import LiveIndex
 
         # Optimistic first: read the graph without the lock and keep the result only if no
         # write happened meanwhile (writes bump the version after they change the graph).
@@ -164,24 +168,30 @@ class MemoryStore:
         for _ in range(3):
             version = self._version
             try:
-                index = CSRIndex(
+                frozen = CSRIndex(
                     self._adj, version, set(self._undiscoverable), set(self._hidden_mutual)
                 )
             except (RuntimeError, KeyError):  # the graph changed under the read
                 continue
+            live = LiveIndex(frozen, self._lock)
             with self._lock:
                 if self._version == version:
-                    self._index = index
-                    return index
+                    self._index = live
+                    return live
         with self._lock:
-            index = CSRIndex(self._adj, self._version, self._undiscoverable, self._hidden_mutual)
-            self._index = index
-            return index
+            frozen = CSRIndex(self._adj, self._version, self._undiscoverable, self._hidden_mutual)
+            live = LiveIndex(frozen, self._lock)
+            self._index = live
+            return live
 
-    def fresh_index(self) -> CSRIndex | None:
-        """Return the index if it reflects every write so far, starting a rebuild if not."""
+    def fresh_index(self) -> LiveIndex | None:
+        """Return the live index (it reflects every write so far), building it per the mode.
+
+        None while there is none yet: in ``background`` mode a build starts; ``off`` builds
+        only on :meth:`build_index`.
+        """
         index = self._index
-        if index is not None and index.version == self._version:
+        if index is not None:
             return index
         if self.index_mode == "sync":
             return self.build_index()
@@ -193,6 +203,22 @@ class MemoryStore:
                     )
                     self._builder.start()
         return None
+
+    def _live(self) -> LiveIndex | None:
+        """Return the index writes must reach, dropping one a failed write left behind."""
+        index = self._index
+        if index is not None and index.broken:
+            self._index = index = None
+        return index
+
+    def _blocked_now(self, person_id: str) -> set[str]:
+        """Return everyone blocked either way with person_id, without the lock.
+
+        Set union runs in C under the GIL, so it never sees a set half-changed; readers call
+        this inside the index's consistent read, which block writes also step.
+        """
+        empty: set[str] = set()
+        return self._blocks.get(person_id, empty) | self._blocked_by.get(person_id, empty)
 
     def top_candidates(
         self,
@@ -207,25 +233,24 @@ class MemoryStore:
         None means "answer by the plain path": no fresh index yet, or a score the kernels
         do not know. Returns ``(id, score, mutual count, named mutual friends)`` tuples.
         """
-        index = self.fresh_index()
-        if index is None or person_id not in index.pos:
+        index = self._index or self.fresh_index()
+        if index is None:
             return None
-        blocked = self.blocked_with(person_id)
-        return index.top(person_id, score, limit, max_degree, blocked, explain)
+        return index.top(person_id, score, limit, max_degree, self._blocked_now, explain)
 
     def mutual_count(self, a: str, b: str) -> int:
         """Count the friends in common of one pair: one scalar kernel call when indexed."""
-        index = self.fresh_index()
+        index = self._index or self.fresh_index()
         if index is not None:
-            x, y = index.pos.get(a), index.pos.get(b)
-            if x is not None and y is not None:
-                return int(kernels.mutual_count(index.start, index.deg, index.indices, x, y))
+            n = index.mutual_count(a, b)
+            if n is not None:
+                return n
         return self.mutual_counts([(a, b)])[0]
 
     def mutual_counts(self, pairs: Iterable[tuple[str, str]]) -> list[int]:
         """Count friends in common per pair: the compiled merge when the index is fresh."""
         batch = list(pairs)
-        index = self.fresh_index()
+        index = self._index or self.fresh_index()
         if index is not None:
             counts: list[int] = index.mutual_counts(batch).tolist()
             return counts
@@ -264,7 +289,11 @@ class MemoryStore:
             created = person_id not in self._adj
             if not created and not exist_ok:
                 raise PersonExists(person_id)
-            self.graph.add_node(person_id, **clean)
+            index = self._live() if created else None
+            with _step(index):
+                self.graph.add_node(person_id, **clean)
+                if index is not None:
+                    index.add_person(person_id)
             if created:
                 self._version += 1
             return created
@@ -275,7 +304,12 @@ class MemoryStore:
         for pid, _ in batch:
             check_id(pid)
         with self._lock:
-            self.graph.add_nodes_from(batch)
+            index = self._live()
+            with _step(index):
+                new = [p for p in dict.fromkeys(pid for pid, _ in batch) if p not in self._adj]
+                self.graph.add_nodes_from(batch)
+                if index is not None:
+                    index.add_people(new)
             self._version += 1
         return len(batch)
 
@@ -283,13 +317,17 @@ class MemoryStore:
         """Delete a person with their friendships, blocks and flags."""
         with self._lock:
             self._require(person_id)
-            self.graph.remove_node(person_id)
-            for other in self._blocks.pop(person_id, ()):
-                self._blocked_by[other].discard(person_id)
-            for other in self._blocked_by.pop(person_id, ()):
-                self._blocks[other].discard(person_id)
-            self._undiscoverable.discard(person_id)
-            self._hidden_mutual.discard(person_id)
+            index = self._live()
+            with _step(index):
+                self.graph.remove_node(person_id)
+                for other in self._blocks.pop(person_id, ()):
+                    self._blocked_by[other].discard(person_id)
+                for other in self._blocked_by.pop(person_id, ()):
+                    self._blocks[other].discard(person_id)
+                self._undiscoverable.discard(person_id)
+                self._hidden_mutual.discard(person_id)
+                if index is not None:
+                    index.remove_person(person_id)
             self._version += 1
 
     def add_friendship(self, a: str, b: str) -> bool:
@@ -301,7 +339,11 @@ class MemoryStore:
             self._require(b)
             if b in adj_a:
                 return False
-            self.graph.add_edge(a, b)
+            index = self._live()
+            with _step(index):
+                self.graph.add_edge(a, b)
+                if index is not None:
+                    index.add_friendship(a, b)
             self._version += 1
             return True
 
@@ -309,7 +351,10 @@ class MemoryStore:
         """Bulk-add friendships, creating missing people; return how many were new.
 
         The whole batch is validated before anything is written, so a bad pair leaves the
-        store unchanged.
+        store unchanged. With a live index the batch is applied in steps of
+        :data:`graphmatch.index.live.BULK_CHUNK` friendships, the lock let go between steps,
+        so reads never wait long on a big ingest: each friendship appears whole, the batch
+        step by step, all of it before the call returns.
         """
         batch = list(pairs)
         for a, b in batch:
@@ -317,14 +362,35 @@ class MemoryStore:
             check_id(b)
             if a == b:
                 raise InvalidInput(f"a person cannot befriend themselves ({a!r})")
-        with self._lock:
-            adj = self._adj
-            # Count the new pairs first (number_of_edges() walks every node), then let
-            # networkx add them all, creating missing people.
-            new = sum(1 for a, b in set(map(_canonical, batch)) if a not in adj or b not in adj[a])
-            self.graph.add_edges_from(batch)
-            self._version += 1
-            return new
+        step = max(len(batch), 1)
+        if self._index is not None:
+            from graphmatch.index.live import BULK_CHUNK
+
+            step = BULK_CHUNK
+        new = 0
+        for lo in range(0, len(batch), step):
+            if lo:
+                time.sleep(0)  # let a reader waiting on the lock in between steps
+            chunk = batch[lo : lo + step]
+            with self._lock:
+                adj = self._adj
+                # Count the new pairs first (number_of_edges() walks every node), then let
+                # networkx add them all, creating missing people.
+                new += sum(
+                    1 for a, b in set(map(_canonical, chunk)) if a not in adj or b not in adj[a]
+                )
+                index = self._live()
+                with _step(index):
+                    if index is not None:
+                        people = [
+                            p for p in dict.fromkeys(chain.from_iterable(chunk)) if p not in adj
+                        ]
+                    self.graph.add_edges_from(chunk)
+                    if index is not None:
+                        index.add_people(people)
+                        index.add_friendships(chunk)
+                self._version += 1
+        return new
 
     def remove_friendship(self, a: str, b: str) -> bool:
         """Remove a friendship; return True if there was one."""
@@ -333,7 +399,11 @@ class MemoryStore:
             self._require(b)
             if b not in adj_a:
                 return False
-            self.graph.remove_edge(a, b)
+            index = self._live()
+            with _step(index):
+                self.graph.remove_edge(a, b)
+                if index is not None:
+                    index.remove_friendship(a, b)
             self._version += 1
             return True
 
@@ -344,16 +414,19 @@ class MemoryStore:
         with self._lock:
             self._require(person_id)
             self._require(other)
-            self._blocks.setdefault(person_id, set()).add(other)
-            self._blocked_by.setdefault(other, set()).add(person_id)
+            # A version step on the index too: a compiled read reads blocks inside its own.
+            with _step(self._live()):
+                self._blocks.setdefault(person_id, set()).add(other)
+                self._blocked_by.setdefault(other, set()).add(person_id)
 
     def unblock(self, person_id: str, other: str) -> None:
         """Remove person_id's block of other, if any."""
         with self._lock:
             self._require(person_id)
             self._require(other)
-            self._blocks.get(person_id, set()).discard(other)
-            self._blocked_by.get(other, set()).discard(person_id)
+            with _step(self._live()):
+                self._blocks.get(person_id, set()).discard(other)
+                self._blocked_by.get(other, set()).discard(person_id)
 
     def set_consent(
         self,
@@ -365,14 +438,22 @@ class MemoryStore:
         """Set the consent flags given (None leaves a flag unchanged)."""
         with self._lock:
             self._require(person_id)
-            for flag, off in (
-                (discoverable, self._undiscoverable),
-                (show_as_mutual, self._hidden_mutual),
-            ):
-                if flag is True:
-                    off.discard(person_id)
-                elif flag is False:
-                    off.add(person_id)
+            index = self._live()
+            with _step(index):
+                for flag, off in (
+                    (discoverable, self._undiscoverable),
+                    (show_as_mutual, self._hidden_mutual),
+                ):
+                    if flag is True:
+                        off.discard(person_id)
+                    elif flag is False:
+                        off.add(person_id)
+                if index is not None:
+                    index.set_flags(
+                        person_id,
+                        banned=person_id in self._undiscoverable,
+                        hidden=person_id in self._hidden_mutual,
+                    )
             if discoverable is not None or show_as_mutual is not None:
                 self._version += 1
 
@@ -496,6 +577,11 @@ class MemoryStore:
                     aa[v] = get_a(v, 0.0) + wa
                     ra[v] = get_r(v, 0.0) + wr
             return {v: (c, aa[v], ra[v]) for v, c in count.items()}
+
+
+def _step(index: LiveIndex | None) -> AbstractContextManager[None]:
+    """Return a context in which a write reaches the index whole (nothing without one)."""
+    return nullcontext() if index is None else index.writing()
 
 
 def _canonical(pair: tuple[str, str]) -> tuple[str, str]:
