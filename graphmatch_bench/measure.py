@@ -388,10 +388,10 @@ def mutual_rows(
     ours = Matcher(indexed)
     edge_sample = [pairs[i] for i in (rng.randrange(len(pairs)) for _ in range(pairs_single))]
     esp = [(pos[a], pos[b]) for a, b in edge_sample]
-    indptr, indices = index.indptr, index.indices
+    start, deg, indices = index.rows()
 
     def kernel_pair(i: int) -> int:
-        return int(kernels.mutual_count(indptr, indices, *esp[i]))
+        return int(kernels.mutual_count(start, deg, indices, *esp[i]))
 
     single: dict[str, Callable[[Any], object]] = {
         "graphmatch": lambda i: ours.mutual_counts([edge_sample[i]]),

@@ -69,6 +69,8 @@ _NONE = np.empty(0, dtype=np.int64)
 TRIES = 3
 #: Friendships per step of a bulk add: the longest a reader may wait on it.
 BULK_CHUNK = 4096
+#: Spare slots at the tail after a repack, at least (a quarter of the rows' room otherwise).
+MIN_SPARE = 1024
 
 
 def _room(deg: np.ndarray) -> np.ndarray:
@@ -303,7 +305,7 @@ class LiveIndex:
         room[:n] = _room(deg[:n])
         room[:n][self.rank[:n] < 0] = 0  # removed people keep an empty row and no slot
         used = int(room.sum())
-        size = used + max(need, used // 4, 1024)
+        size = used + max(need, used // 4, MIN_SPARE)
         out = np.zeros(size, self._dtype)
         out_start = np.zeros(ncap, np.int64)
         new_deg = np.zeros(ncap, np.int64)
