@@ -575,7 +575,7 @@ def iter_blocks(
             numba.set_num_threads(lanes)
             try:
                 found, counts, scores, lengths, named = kernels.top_k_block(
-                    idx.start, idx.deg, idx.indices, idx.rank, idx.banned, idx.hidden,
+                    idx.start, idx.deg, idx.indices, kernels.ORDERED, idx.banned, idx.hidden,
                     users, ep, ei, cap, code, k, explain, cnt, wsum, touched,
                 )  # fmt: skip
             finally:

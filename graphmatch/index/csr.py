@@ -204,7 +204,7 @@ class CSRIndex:
         kcap = 2**62 if cap is None else cap
         cnt, wsum, touched = self._scratch()
         rows, scores = kernels.suggest(
-            self.start, self.deg, self.indices, self.rank, self.banned, self.hidden, extra,
+            self.start, self.deg, self.indices, kernels.ORDERED, self.banned, self.hidden, extra,
             pos[person_id], kcap, code, limit, explain, cnt, wsum, touched,
         )  # fmt: skip
         ids = self.ids
