@@ -23,7 +23,8 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from graphmatch import CSRIndex, Matcher, MemoryStore
+from graphmatch import Matcher, MemoryStore
+from graphmatch.index.live import LiveIndex
 from graphmatch_bench.baselines import (
     MISSING_NOTE,
     igraph_aa_top10,
@@ -65,7 +66,7 @@ class Subject:
     G: nx.Graph
     plain: MemoryStore
     indexed: MemoryStore
-    index: CSRIndex
+    index: LiveIndex
     rss0: int
     A: Any = None
     W: Any = None
