@@ -352,13 +352,17 @@ class LiveIndex:
         if at[0] < len(self._sorted):
             self._ordered = False
         live = self.rank[:first]
-        # Each present person moves up by the number of newcomers before them in id order.
-        if len(new) <= 8:
+        # Each present person moves up by the number of newcomers before them in id order:
+        # for rank r, how many of at are <= r. A few newcomers: one compare per newcomer;
+        # more: a prefix sum over ranks, then one gather (searchsorted of the ranks, in
+        # position order, measured 10x slower: its binary searches jump around).
+        if len(new) <= 4:
             shift = np.zeros(first, np.int64)
             for i in at.tolist():
                 shift += live >= i
         else:
-            shift = np.searchsorted(at, live, side="right")
+            upto = np.cumsum(np.bincount(at, minlength=len(ordered) + 1))
+            shift = upto[np.maximum(live, 0)]
         np.add(live, shift, out=live, where=live >= 0)
         positions = list(range(first, first + len(new)))
         self.rank[first : first + len(new)] = at + np.arange(len(new))

@@ -367,13 +367,13 @@ class MemoryStore:
             from graphmatch.index.live import BULK_CHUNK
 
             step = BULK_CHUNK
-            with self._lock:
-                # Newcomers first, in one step: placing people in the index's id order costs
-                # a pass over everyone (about 2 ms a million), once per batch, not per step.
-                adj = self._adj
-                people = [p for p in dict.fromkeys(chain.from_iterable(batch)) if p not in adj]
-                if people:
-                    self.add_people([(p, {}) for p in people])
+            # Newcomers first, in steps of their own: placing people in the index's id order
+            # costs a pass over everyone (a few ms a million) per step, not per friendship step.
+            adj = self._adj
+            people = [p for p in dict.fromkeys(chain.from_iterable(batch)) if p not in adj]
+            for lo in range(0, len(people), step):
+                self.add_people([(p, {}) for p in people[lo : lo + step]])
+                time.sleep(0)
         new = 0
         for lo in range(0, len(batch), step):
             if lo:
