@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Set
 from contextlib import AbstractContextManager, nullcontext
@@ -372,12 +371,19 @@ class MemoryStore:
             adj = self._adj
             people = [p for p in dict.fromkeys(chain.from_iterable(batch)) if p not in adj]
             for lo in range(0, len(people), step):
-                self.add_people([(p, {}) for p in people[lo : lo + step]])
-                time.sleep(0)
+                with self._lock:
+                    index = self._live()
+                    with _step(index):
+                        some = [p for p in people[lo : lo + step] if p not in adj]
+                        self.graph.add_nodes_from(some)
+                        if index is not None:
+                            index.add_people(some)
+                    self._version += 1
+                _yield(index)
         new = 0
         for lo in range(0, len(batch), step):
             if lo:
-                time.sleep(0)  # let a reader waiting on the lock in between steps
+                _yield(self._index)  # let readers waiting on the lock in between steps
             chunk = batch[lo : lo + step]
             with self._lock:
                 adj = self._adj
@@ -589,6 +595,12 @@ class MemoryStore:
 def _step(index: LiveIndex | None) -> AbstractContextManager[None]:
     """Return a context in which a write reaches the index whole (nothing without one)."""
     return nullcontext() if index is None else index.writing()
+
+
+def _yield(index: LiveIndex | None) -> None:
+    """Between two steps of a bulk write: let waiting readers take the lock."""
+    if index is not None:
+        index.yield_to_readers()
 
 
 def _canonical(pair: tuple[str, str]) -> tuple[str, str]:
