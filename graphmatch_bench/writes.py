@@ -156,8 +156,9 @@ def _mixed(
         compiled_share=hits[0] / len(lat),
         writes_per_s=done[0] / wall if rate else 0.0,
         missed=missed,
-        note=f"{checks} acknowledged writes checked; repacks {index.repacks - repacks} "
-        f"({index.repack_seconds - repack_s:.3f} s)",
+        note=f"longest {max(lat) * 1e3:.1f} ms; {checks} acknowledged writes checked; repacks "
+        f"{index.repacks - repacks} ({index.repack_seconds - repack_s:.3f} s)",
+        extra={"longest_read_ms": max(lat) * 1e3},
     )
 
 
