@@ -510,6 +510,18 @@ class LiveIndex:
 
     def mutual_count(self, a: str, b: str) -> int | None:
         """Return the friends in common of two ids, None if either is not indexed."""
+        # The one-pair latency path: one optimistic try written out (no closure, no call
+        # to read), then read() if a write overlapped it.
+        v = self.version
+        if not v & 1:
+            pos = self.pos
+            x = pos.get(a)
+            y = pos.get(b)
+            if x is not None and y is not None:
+                view = self._view
+                n = kernels.mutual_count(view[0], view[1], view[2], x, y)
+                if self.version == v:
+                    return int(n)
 
         def attempt() -> int | None:
             x = self.pos.get(a)

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 __all__ = ["MemoryStore"]
 
+_NO_ONE: frozenset[str] = frozenset()
+
 INDEX_MODES = ("background", "sync", "off")
 
 
@@ -210,14 +212,17 @@ class MemoryStore:
             self._index = index = None
         return index
 
-    def _blocked_now(self, person_id: str) -> set[str]:
+    def _blocked_now(self, person_id: str) -> Set[str]:
         """Return everyone blocked either way with person_id, without the lock.
 
         Set union runs in C under the GIL, so it never sees a set half-changed; readers call
         this inside the index's consistent read, which block writes also step.
         """
-        empty: set[str] = set()
-        return self._blocks.get(person_id, empty) | self._blocked_by.get(person_id, empty)
+        mine = self._blocks.get(person_id)
+        theirs = self._blocked_by.get(person_id)
+        if not mine and not theirs:
+            return _NO_ONE  # most people block no one: no new set per read
+        return (mine or _NO_ONE) | (theirs or _NO_ONE)
 
     def top_candidates(
         self,
