@@ -393,9 +393,17 @@ class LiveIndex:
         if len(new) <= 8:
             for p in new:
                 bisect.insort(ordered, p)
-        else:  # two sorted runs: timsort merges them in one pass
-            ordered.extend(new)
-            ordered.sort()
+        else:
+            # Spliced at the places found above: slices copied in C, one Python step per
+            # newcomer (sorting the merged list compared strings: 50-100 ms a million).
+            merged: list[str] = []
+            prev = 0
+            for i, p in zip(at.tolist(), new, strict=True):
+                merged.extend(ordered[prev:i])
+                merged.append(p)
+                prev = i
+            merged.extend(ordered[prev:])
+            self._sorted = merged
         self._n = first + len(new)
         return [self.pos[p] for p in person_ids]
 
@@ -438,6 +446,28 @@ class LiveIndex:
             if done < a.shape[0]:
                 # The tail is full: repack, with room for what is left of the batch.
                 self._repack(int(8 * (a.shape[0] - done)))
+
+    def reserve(self, pairs: Sequence[tuple[str, str]]) -> None:
+        """Repack now if adding these friendships could run the tail out (lock held, no step).
+
+        Called before the write's version step: a repack changes no answer (same rows, new
+        arrays published in one assignment; the old ones are never written again), so it
+        needs no step, and readers keep going on the old arrays meanwhile instead of waiting
+        for it (a repack took 0.8 s at 1M people / 10M friendships). The bound is generous:
+        a row that overflows moves at most to slots doubling up to 4x its final degree.
+        """
+        if not pairs:
+            return
+        pos = self.pos
+        ends = [pos[p] for p in chain.from_iterable(pairs) if p in pos]
+        if not ends:
+            return
+        rows, hits = np.unique(np.array(ends, np.int64), return_counts=True)
+        final = self._deg[rows] + hits
+        over = final > self._spare_room[rows]
+        bound = int((4 * final[over] + 2 * live_kernels.MIN_ROOM).sum())
+        if self._meta[0] + bound > self._indices.shape[0]:
+            self._repack(bound)
 
     def remove_friendship(self, a: str, b: str) -> None:
         """Remove one friendship (both rows)."""

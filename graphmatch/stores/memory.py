@@ -344,6 +344,8 @@ class MemoryStore:
             if b in adj_a:
                 return False
             index = self._live()
+            if index is not None:
+                index.reserve([(a, b)])  # a repack, if due, outside the step: reads go on
             with _step(index):
                 self.graph.add_edge(a, b)
                 if index is not None:
@@ -398,6 +400,8 @@ class MemoryStore:
                     1 for a, b in set(map(_canonical, chunk)) if a not in adj or b not in adj[a]
                 )
                 index = self._live()
+                if index is not None:
+                    index.reserve(chunk)  # a repack, if due, outside the step: reads go on
                 with _step(index):
                     if index is not None:
                         people = [
