@@ -8,10 +8,12 @@ instead of being rebuilt. :class:`LiveIndex` is a *slack CSR*:
   friendship is a binary search and a shift inside two rows: O(degree), no allocation. A row
   that outgrows its slot moves to the tail in a slot twice as big (amortised O(1) per write);
   the slot it leaves is garbage.
-- **Repack instead of rebuild.** When the tail runs out, every row is copied back to back into
-  a new buffer with fresh room (O(edges), after at least O(edges / 4) writes: amortised O(1)),
-  under the write lock. The old arrays are never touched again, so readers already running
-  on them finish undisturbed; no write is lost because none can land meanwhile. Garbage never
+- **Repack instead of rebuild.** When the tail would run out, every row is copied back to back
+  into a new buffer with fresh room (O(edges), after at least O(edges / 4) writes: amortised
+  O(1)), under the write lock, before the write that needs it (:meth:`LiveIndex.reserve`).
+  A repack changes no answer and the old arrays are never written again, so it takes no
+  version step: readers go on, on the old arrays, while writers wait for it. No write is lost
+  because none can land meanwhile. Garbage never
   exceeds the tail's spare room, so memory stays within about 2.5x the packed rows however
   many writes go by (measured in ``docs/performance.md``).
 - **Positions are forever.** A new person gets the next position; a removed one leaves an
