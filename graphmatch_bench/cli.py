@@ -93,6 +93,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "synth:10000:100000)",
     )
     p.add_argument("--seconds", type=float, help="with --writes: seconds per rate (10; --quick: 3)")
+    p.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="with --writes: gc.freeze() once the graph is loaded",
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
     p.add_argument("--output", metavar="FILE", help="also write the JSON to FILE")
 
@@ -191,7 +196,7 @@ def _run_writes(args: argparse.Namespace) -> int:
     for graph in graphs:
         rows += run_writes(
             graph, rates, seconds=seconds, ingest=20_000 if args.quick else 1_000_000,
-            log=progress,
+            gc_freeze=args.gc_freeze, log=progress,
         )  # fmt: skip
     data = {"machine": before, "graphs": graphs, "rows": as_dicts(rows)}
     if args.output:
