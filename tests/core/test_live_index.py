@@ -243,3 +243,34 @@ def test_readers_never_see_half_a_write() -> None:
             ) == sorted(store.graph[p])
     finally:
         live_module.MIN_SPARE = spare
+
+
+@pytest.mark.parametrize("kind", ["frozen", "live"])
+def test_both_indexes_hand_out_the_row_contract(kind: str) -> None:
+    """rows() -> (start, deg, indices), sorted rows; ids, pos, banned, hidden, rank (id order)."""
+    G = nx.Graph([("b", "c"), ("c", "d"), ("b", "d"), ("d", "e")])
+    store = gm.MemoryStore(G, index="off")
+    live = store.build_index()
+    if kind == "live":
+        store.add_person("a")  # sorts before everyone present: positions leave id order
+        store.add_friendship("a", "c")
+        store.set_consent("e", discoverable=False)
+        store.set_consent("d", show_as_mutual=False)
+        store.remove_person("b")
+    index = live if kind == "live" else CSRIndex(G._adj, 0)
+    start, deg, indices = index.rows()
+    present = sorted(store.graph)
+    for p in present:
+        at = index.pos[p]
+        assert index.ids[at] == p
+        row = [index.ids[q] for q in indices[start[at] : start[at] + deg[at]].tolist()]
+        assert row == [index.ids[q] for q in sorted(index.pos[f] for f in store.graph[p])]
+        assert sorted(row) == sorted(store.graph[p])
+        assert bool(index.banned[at]) == (p in store.undiscoverable([p]))
+        assert bool(index.hidden[at]) == (p in store.hidden_as_mutual([p]))
+    ranks = [int(index.rank[index.pos[p]]) for p in present]
+    assert ranks == list(range(len(present)))
+    assert index.rank.dtype == np.int64
+    if kind == "live":
+        assert store.fresh_index() is live and live.version % 2 == 0
+        assert "b" not in live.pos and None in live.ids
