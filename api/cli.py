@@ -204,7 +204,7 @@ def register_token(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
     >>> args.func is run_token, args.person, args.ttl
     (True, '6452', 600)
     """
-    from api.viewer import DEFAULT_TTL_S, TOKEN_SECRET_ENV
+    from api.settings import DEFAULT_TTL_S, TOKEN_SECRET_ENV
 
     p = subparsers.add_parser(
         "token",

@@ -39,7 +39,20 @@ from typing import Any
 
 from graphmatch import InvalidInput
 
-__all__ = ["DEFAULTS", "NUMBERS", "load_settings", "parse_keys"]
+__all__ = [
+    "DEFAULTS",
+    "DEFAULT_TTL_S",
+    "NUMBERS",
+    "TOKEN_SECRET_ENV",
+    "load_settings",
+    "parse_keys",
+]
+
+#: Where viewer tokens' signing secret comes from (read by api.viewer; named here so the
+#: ``token`` subcommand's help needs no Flask).
+TOKEN_SECRET_ENV = "GRAPHMATCH_TOKEN_SECRET"
+#: A viewer token's default lifetime, seconds.
+DEFAULT_TTL_S = 3600
 
 DEFAULTS: dict[str, Any] = {
     "API_KEYS": {},

@@ -30,6 +30,7 @@ from collections.abc import Mapping
 from flask import g, has_request_context, request
 
 from api.errors import ApiError
+from api.settings import DEFAULT_TTL_S, TOKEN_SECRET_ENV
 from graphmatch import InvalidInput
 
 __all__ = [
@@ -45,9 +46,7 @@ __all__ = [
     "token_secret",
 ]
 
-TOKEN_SECRET_ENV = "GRAPHMATCH_TOKEN_SECRET"
 ALGORITHM = "HS256"
-DEFAULT_TTL_S = 3600
 #: HS256 wants a key at least as long as its hash (RFC 7518, 3.2).
 MIN_SECRET_BYTES = 32
 

@@ -86,6 +86,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="comma-separated, of networkx, scipy, igraph, networkit (default: those "
         "installed; one named here but not installed is a row saying so)",
     )
+    p.add_argument(
+        "--writes",
+        metavar="RATE[,RATE...]",
+        help="instead: suggest latency while friendships are written at these rates per "
+        "second (0 is measured too), compaction, ingest (default graph synth-100k; --quick: "
+        "synth:10000:100000)",
+    )
+    p.add_argument("--seconds", type=float, help="with --writes: seconds per rate (10; --quick: 3)")
+    p.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="with --writes: gc.freeze() once the graph is loaded",
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
     p.add_argument("--output", metavar="FILE", help="also write the JSON to FILE")
 
@@ -135,6 +148,8 @@ def run_from_args(args: argparse.Namespace) -> int:
     from graphmatch_bench.run import machine, run_bench
     from graphmatch_bench.table import format_table
 
+    if args.writes:
+        return _run_writes(args)
     if args.graphs:
         graphs = [g.strip() for g in args.graphs.split(",") if g.strip()]
     else:
@@ -178,3 +193,43 @@ def run_from_args(args: argparse.Namespace) -> int:
         load = before["load_average"]
         print(f"machine: {before['cpus']} cpus, load average at start {load[0]:.1f}")
     return 0 if rows else 1
+
+
+def _run_writes(args: argparse.Namespace) -> int:
+    """Run ``bench --writes``: one table per graph; return the exit code."""
+    from graphmatch.errors import InvalidInput
+    from graphmatch_bench.run import machine
+    from graphmatch_bench.writes import as_dicts, format_writes, run_writes
+
+    try:
+        rates = [float(r) for r in args.writes.split(",") if r.strip()]
+    except ValueError:
+        raise InvalidInput(f"--writes takes rates like 100,1000, got {args.writes!r}") from None
+    if any(r < 0 for r in rates):
+        raise InvalidInput("--writes rates must be 0 or more")
+    default = "synth:10000:100000" if args.quick else "synth-100k"
+    graphs = [g.strip() for g in (args.graphs or default).split(",") if g.strip()]
+    for graph in graphs:
+        check_graph(graph)
+    seconds = args.seconds or (3.0 if args.quick else 10.0)
+    progress = (lambda s: print(s, file=sys.stderr)) if args.json else print
+    before = machine()
+    rows = []
+    for graph in graphs:
+        rows += run_writes(
+            graph, rates, seconds=seconds, ingest=20_000 if args.quick else 1_000_000,
+            gc_freeze=args.gc_freeze, log=progress,
+        )  # fmt: skip
+    data = {"machine": before, "graphs": graphs, "rows": as_dicts(rows)}
+    if args.output:
+        Path(args.output).write_text(json.dumps(data, indent=2), encoding="utf-8")
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        print()
+        print(format_writes(rows))
+        print("p50 x: this row's suggest p50 / the same run's no-writes p50. missed: reads on")
+        print("the compiled index that lacked the friendship the writer had acknowledged last.")
+        load = before["load_average"]
+        print(f"machine: {before['cpus']} cpus, load average at start {load[0]:.1f}")
+    return 0

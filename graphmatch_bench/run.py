@@ -75,7 +75,8 @@ def bench_graph(
         name, pairs, source, baselines=baselines, batch_threads=batch_threads, log=log
     )
     # One random stream, drawn in the same order as ever: the people, then the pairs.
-    sample = rng.sample(subject.index.ids, min(people, len(subject.index.ids)))
+    ids = [p for p in subject.index.ids if p is not None]  # none removed: the same list
+    sample = rng.sample(ids, min(people, len(ids)))
     rows += suggest_rows(subject, sample, log)
     rows += mutual_rows(subject, rng, pairs_single=pairs_single, pairs_batch=pairs_batch, log=log)
     rows += batch_rows(

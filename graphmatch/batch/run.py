@@ -40,6 +40,7 @@ from graphmatch.batch import _encode
 from graphmatch.errors import InvalidInput
 from graphmatch.index import kernels
 from graphmatch.index.csr import CSRIndex
+from graphmatch.index.live import LiveIndex
 from graphmatch.matcher import MAX_EXPLAIN, MAX_LIMIT
 from graphmatch.rule import DEFAULT_SCORE, check_score
 from graphmatch.stores.protocol import GraphStore, HasIndex, ListsBlocks
@@ -439,9 +440,15 @@ def _indexed(store: GraphStore) -> _IndexedStore:
 
 
 def _index_of(store: _IndexedStore) -> CSRIndex:
-    """Return a fresh index of the store, building it now if there is none."""
+    """Return a frozen snapshot of the store's live index, building the index if there is none.
+
+    A batch reads everyone for seconds or minutes while writes may go on: it ranks one
+    snapshot (positions in id order, as blocks and checkpoints need) rather than the index
+    that moves under it.
+    """
     index = store.fresh_index()
-    return index if index is not None else store.build_index()
+    live = index if index is not None else store.build_index()
+    return live.freeze()
 
 
 def _block_arrays(store: ListsBlocks, index: CSRIndex) -> tuple[np.ndarray, np.ndarray]:
@@ -496,7 +503,7 @@ def iter_blocks(
     max_degree: int | None = None,
     start: int = 0,
     threads: int | None = None,
-    index: CSRIndex | None = None,
+    index: CSRIndex | LiveIndex | None = None,
     blocks: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Iterator[Block]:
     """Yield every person's top-k suggestions, one block of people at a time.
@@ -521,8 +528,8 @@ def iter_blocks(
         First block to compute (the blocks before are skipped).
     threads : int, optional
         Threads to rank with (default: numba's, i.e. every core).
-    index : CSRIndex, optional
-        A fresh index to use (default: the store's).
+    index : CSRIndex or LiveIndex, optional
+        An index to use (default: the store's); a live one is frozen first.
     blocks : tuple of numpy.ndarray, optional
         Blocks-either-way as ``(ptr, idx)`` CSR arrays (default: read from the store).
 
@@ -547,7 +554,9 @@ def iter_blocks(
     """
     params = _params(score, k, block_size, explain, max_degree)
     indexed = _indexed(store)
-    idx = index if index is not None else _index_of(indexed)
+    # A live index moves under a long read and its positions drift from id order: rank a
+    # frozen snapshot (a CSRIndex freezes to itself).
+    idx = index.freeze() if index is not None else _index_of(indexed)
     ptr, flat = blocks if blocks is not None else _block_arrays(indexed, idx)
     n = len(idx.ids)
     code = kernels.SCORE_CODES[params["score"]]
@@ -569,8 +578,8 @@ def iter_blocks(
             numba.set_num_threads(lanes)
             try:
                 found, counts, scores, lengths, named = kernels.top_k_block(
-                    idx.indptr, idx.indices, idx.banned, idx.hidden, users, ep, ei,
-                    cap, code, k, explain, cnt, wsum, touched,
+                    idx.start, idx.deg, idx.indices, kernels.ORDERED, idx.banned, idx.hidden,
+                    users, ep, ei, cap, code, k, explain, cnt, wsum, touched,
                 )  # fmt: skip
             finally:
                 numba.set_num_threads(previous)

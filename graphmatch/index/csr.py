@@ -12,17 +12,55 @@ import numpy as np
 from graphmatch.errors import InvalidInput, PersonNotFound
 from graphmatch.index import kernels
 
-__all__ = ["CSRIndex"]
+__all__ = ["CSRIndex", "check_positions"]
 
 _NONE = np.empty(0, dtype=np.int64)
+
+
+def check_positions(a: Any, b: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return two position arrays as contiguous int64, or raise InvalidInput.
+
+    Parameters
+    ----------
+    a, b : array-like of int
+        Positions, pairwise.
+    n : int
+        How many positions there are.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+
+    Raises
+    ------
+    InvalidInput
+        If the arrays differ in length, are not integers or hold a position out of range.
+
+    Examples
+    --------
+    >>> [x.tolist() for x in check_positions([0, 1], [1, 0], 2)]
+    [[0, 1], [1, 0]]
+    """
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape or a.ndim != 1:
+        raise InvalidInput("positions must be two 1-d arrays of equal length")
+    if a.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if a.dtype.kind not in "iu" or b.dtype.kind not in "iu":
+        raise InvalidInput("positions must be integers")
+    if min(a.min(), b.min()) < 0 or max(a.max(), b.max()) >= n:
+        raise InvalidInput(f"positions must be from 0 to {n - 1}")
+    return np.ascontiguousarray(a, dtype=np.int64), np.ascontiguousarray(b, dtype=np.int64)
 
 
 class CSRIndex:
     """An immutable CSR snapshot of an adjacency, positions in sorted-id order.
 
-    Positions follow string order of the ids, so the kernels' "position ascending" tie-break
-    is the matcher's "id ascending". The snapshot remembers the store version it was built
-    from; the store uses it only while no write has happened since.
+    Positions follow string order of the ids, so ``rank`` (each position's place in id
+    order, the kernels' tie-break) is ``arange(n)``. The snapshot remembers the store version
+    it was built from. It never changes, so any read of its arrays is consistent; the live
+    :class:`~graphmatch.index.live.LiveIndex` hands out the same names (``rows()``, ``ids``,
+    ``pos``, ``banned``, ``hidden``, ``rank``) and says how to read it while it changes.
 
     Parameters
     ----------
@@ -59,7 +97,63 @@ class CSRIndex:
         kernels.sort_rows(self.indptr, self.indices)
         self.banned = self._mask(undiscoverable)
         self.hidden = self._mask(hidden_as_mutual)
+        self._finish()
+
+    def _finish(self) -> None:
+        """Derive the row views and the rank from indptr, and set up per-thread scratch."""
+        n = len(self.ids)
+        #: Where each row starts and how long it is (start is a view of indptr).
+        self.start: np.ndarray = self.indptr[:-1]
+        self.deg: np.ndarray = np.diff(self.indptr)
+        #: Each position's place in id order: positions are in id order here.
+        self.rank: np.ndarray = np.arange(n, dtype=np.int64)
         self._local = threading.local()
+
+    @classmethod
+    def from_arrays(
+        cls,
+        ids: list[str],
+        indptr: np.ndarray,
+        indices: np.ndarray,
+        banned: np.ndarray,
+        hidden: np.ndarray,
+        version: int,
+    ) -> CSRIndex:
+        """Return an index over arrays already built (ids sorted, rows sorted); no checks."""
+        self = cls.__new__(cls)
+        self.version = version
+        self.ids = ids
+        self.pos = {p: i for i, p in enumerate(ids)}
+        self.indptr, self.indices, self.banned, self.hidden = indptr, indices, banned, hidden
+        self._finish()
+        return self
+
+    def rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return ``(start, deg, indices)``: the friends of p are ``indices[start[p]:][:deg[p]]``.
+
+        Each row is sorted ascending. The same shape as
+        :meth:`graphmatch.index.live.LiveIndex.rows`, so a kernel written against it serves
+        both; these arrays never change.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            int64 ``start`` and ``deg`` (one per position), ``indices`` (int32 below 2**31
+            people).
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> ix = CSRIndex(nx.Graph([("a", "b"), ("b", "c")])._adj, 0)
+        >>> start, deg, indices = ix.rows()
+        >>> indices[start[1] : start[1] + deg[1]].tolist(), ix.rank.tolist()
+        ([0, 2], [0, 1, 2])
+        """
+        return self.start, self.deg, self.indices
+
+    def freeze(self) -> CSRIndex:
+        """Return this index: it is a frozen snapshot already."""
+        return self
 
     def _mask(self, person_ids: Iterable[str]) -> np.ndarray:
         """Return a boolean array marking the given people."""
@@ -73,7 +167,8 @@ class CSRIndex:
     @property
     def nbytes(self) -> int:
         """Return the bytes held by the arrays (not the id list and map)."""
-        return int(sum(a.nbytes for a in (self.indptr, self.indices, self.banned, self.hidden)))
+        arrays = (self.indptr, self.indices, self.banned, self.hidden, self.deg, self.rank)
+        return int(sum(a.nbytes for a in arrays))
 
     def _scratch(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return this thread's zeroed scratch arrays."""
@@ -109,8 +204,8 @@ class CSRIndex:
         kcap = 2**62 if cap is None else cap
         cnt, wsum, touched = self._scratch()
         rows, scores = kernels.suggest(
-            self.indptr, self.indices, self.banned, self.hidden, extra, pos[person_id],
-            kcap, code, limit, explain, cnt, wsum, touched,
+            self.start, self.deg, self.indices, kernels.ORDERED, self.banned, self.hidden, extra,
+            pos[person_id], kcap, code, limit, explain, cnt, wsum, touched,
         )  # fmt: skip
         ids = self.ids
         return [
@@ -184,22 +279,11 @@ class CSRIndex:
         >>> ix.mutual_counts_at(np.array([0, 0]), np.array([2, 1])).tolist()
         [1, 0]
         """
-        a, b = np.asarray(a), np.asarray(b)
-        if a.shape != b.shape or a.ndim != 1:
-            raise InvalidInput("positions must be two 1-d arrays of equal length")
-        if a.size == 0:
-            return np.zeros(0, np.int64)
-        if a.dtype.kind not in "iu" or b.dtype.kind not in "iu":
-            raise InvalidInput("positions must be integers")
-        n = len(self.ids)
-        if min(a.min(), b.min()) < 0 or max(a.max(), b.max()) >= n:
-            raise InvalidInput(f"positions must be from 0 to {n - 1}")
-        a = np.ascontiguousarray(a, dtype=np.int64)
-        b = np.ascontiguousarray(b, dtype=np.int64)
+        a, b = check_positions(a, b, len(self.ids))
         if a.size < 2 * kernels.PAIR_CHUNK:
-            return kernels.mutual_counts(self.indptr, self.indices, a, b)
+            return kernels.mutual_counts(self.start, self.deg, self.indices, a, b)
         with kernels.PARALLEL:
-            return kernels.mutual_counts_parallel(self.indptr, self.indices, a, b)
+            return kernels.mutual_counts_parallel(self.start, self.deg, self.indices, a, b)
 
     def mutual_counts(self, pairs: Iterable[tuple[str, str]]) -> np.ndarray:
         """Return the number of friends in common for each pair of ids.

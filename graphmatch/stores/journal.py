@@ -101,7 +101,7 @@ from graphmatch.stores.memory import MemoryStore
 from graphmatch.stores.protocol import PairStats
 
 if TYPE_CHECKING:
-    from graphmatch.index import CSRIndex
+    from graphmatch.index.live import LiveIndex
     from graphmatch.presence.file import FilePresenceIndex
 
 try:  # flock is POSIX; elsewhere the directory lock is skipped (documented).
@@ -1282,10 +1282,10 @@ class JournaledStore:
         """Return every block as ``(who, whom)``, sorted, from the inner store."""
         return self.inner.block_pairs()
 
-    def fresh_index(self) -> CSRIndex | None:
-        """Return the inner store's index if it reflects every write so far, else None."""
+    def fresh_index(self) -> LiveIndex | None:
+        """Return the inner store's live index (None while there is none)."""
         return self.inner.fresh_index()
 
-    def build_index(self) -> CSRIndex:
+    def build_index(self) -> LiveIndex:
         """Build the inner store's index now, start using it, and return it."""
         return self.inner.build_index()

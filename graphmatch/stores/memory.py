@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Set
+from contextlib import AbstractContextManager, nullcontext
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,12 +18,11 @@ from graphmatch.loaders import LoadReport, read_edgelist
 from graphmatch.stores.protocol import PairStats
 
 if TYPE_CHECKING:
-    from graphmatch.index import kernels
-    from graphmatch.index.csr import CSRIndex
-else:  # a stand-in that imports the kernels (and numba) at the first kernel call
-    from graphmatch.index._lazy import kernels
+    from graphmatch.index.live import LiveIndex
 
 __all__ = ["MemoryStore"]
+
+_NO_ONE: frozenset[str] = frozenset()
 
 INDEX_MODES = ("background", "sync", "off")
 
@@ -40,10 +41,12 @@ class MemoryStore:
         simple (not a DiGraph or MultiGraph) and have no self-loops. Change it only through
         the store: the read index cannot see writes made to the graph behind its back.
     index : {"background", "sync", "off"}, default "background"
-        The read-optimised CSR index (:class:`graphmatch.index.csr.CSRIndex`) that answers
-        ``suggest`` with compiled kernels. ``background``: built on a daemon thread on first
-        use and again after writes, reads falling back to the plain path meanwhile. ``sync``:
-        built by the read that finds it missing or stale. ``off``: never built.
+        The compiled read index (:class:`graphmatch.index.live.LiveIndex`) that answers
+        ``suggest`` and mutual counts with kernels. Once built, every write reaches it in
+        place (in time proportional to the degrees it touches) before the write returns, so
+        it is never stale and never rebuilt. ``background``: built on a daemon thread on
+        first use, reads taking the plain path until then. ``sync``: built by the first read
+        that needs it. ``off``: only when :meth:`build_index` is called.
 
     Raises
     ------
@@ -89,9 +92,9 @@ class MemoryStore:
             raise InvalidInput(f"index must be one of {', '.join(INDEX_MODES)}, got {index!r}")
         self.index_mode = index
         # Bumped after every write that changes who exists, who is friends, or who opted
-        # out; an index serves reads only while its version is the current one.
+        # out: an index build that started at another version is not kept.
         self._version = 0
-        self._index: CSRIndex | None = None
+        self._index: LiveIndex | None = None
         self._builder: threading.Thread | None = None
 
     @classmethod
@@ -143,13 +146,14 @@ class MemoryStore:
         return sum(map(len, self._adj.values())) // 2
 
     # -- the read index ------------------------------------------------------------------
-    def build_index(self) -> CSRIndex:
-        """Build the CSR index now and start using it; return it.
+    def build_index(self) -> LiveIndex:
+        """Build the live index now and start using it; return it.
 
         Returns
         -------
-        CSRIndex
-            The new index (also kept by the store until the next write).
+        LiveIndex
+            The new index, kept up to date by every later write. Building again packs it
+            anew (positions back in id order, removed people's rows reclaimed).
 
         Examples
         --------
@@ -159,6 +163,7 @@ class MemoryStore:
         ['a', 'b', 'c']
         """
         from graphmatch.index.csr import CSRIndex  # numpy loads with the first index
+        from graphmatch.index.live import LiveIndex
 
         # Optimistic first: read the graph without the lock and keep the result only if no
         # write happened meanwhile (writes bump the version after they change the graph).
@@ -166,24 +171,30 @@ class MemoryStore:
         for _ in range(3):
             version = self._version
             try:
-                index = CSRIndex(
+                frozen = CSRIndex(
                     self._adj, version, set(self._undiscoverable), set(self._hidden_mutual)
                 )
             except (RuntimeError, KeyError):  # the graph changed under the read
                 continue
+            live = LiveIndex(frozen, self._lock)
             with self._lock:
                 if self._version == version:
-                    self._index = index
-                    return index
+                    self._index = live
+                    return live
         with self._lock:
-            index = CSRIndex(self._adj, self._version, self._undiscoverable, self._hidden_mutual)
-            self._index = index
-            return index
+            frozen = CSRIndex(self._adj, self._version, self._undiscoverable, self._hidden_mutual)
+            live = LiveIndex(frozen, self._lock)
+            self._index = live
+            return live
 
-    def fresh_index(self) -> CSRIndex | None:
-        """Return the index if it reflects every write so far, starting a rebuild if not."""
+    def fresh_index(self) -> LiveIndex | None:
+        """Return the live index (it reflects every write so far), building it per the mode.
+
+        None while there is none yet: in ``background`` mode a build starts; ``off`` builds
+        only on :meth:`build_index`.
+        """
         index = self._index
-        if index is not None and index.version == self._version:
+        if index is not None:
             return index
         if self.index_mode == "sync":
             return self.build_index()
@@ -195,6 +206,41 @@ class MemoryStore:
                     )
                     self._builder.start()
         return None
+
+    def _live(self) -> LiveIndex | None:
+        """Return the index writes must reach, dropping one a failed write left behind."""
+        index = self._index
+        if index is not None and index.broken:
+            self._index = index = None
+        return index
+
+    def _blocked_now(self, person_id: str) -> Set[str]:
+        """Return everyone blocked either way with person_id, without the lock.
+
+        Set union runs in C under the GIL, so it never sees a set half-changed; readers call
+        this inside the index's consistent read, which block writes also step.
+        """
+        mine = self._blocks.get(person_id)
+        theirs = self._blocked_by.get(person_id)
+        if not mine and not theirs:
+            return _NO_ONE  # most people block no one: no new set per read
+        return (mine or _NO_ONE) | (theirs or _NO_ONE)
+
+    def _excluded_now(self, person_id: str) -> Set[str]:
+        """Return whom the kernel skips for person_id: blocks either way, dismissed strangers.
+
+        A dismissed person who became a friend since stays out of it, because the kernel's
+        exclusions are never named as mutual friends either and a friend may be. Called
+        inside the index's consistent read, which dismissals step like blocks.
+        """
+        blocked = self._blocked_now(person_id)
+        gone = self._dismissed.get(person_id)
+        if not gone:
+            return blocked
+        friends = self._adj.get(person_id, {})
+        # tuple() copies the set in one C call, so a concurrent dismiss cannot resize it
+        # under the loop.
+        return blocked | {d for d in tuple(gone) if d not in friends}
 
     def top_candidates(
         self,
@@ -209,45 +255,24 @@ class MemoryStore:
         None means "answer by the plain path": no fresh index yet, or a score the kernels
         do not know. Returns ``(id, score, mutual count, named mutual friends)`` tuples.
         """
-        index = self.fresh_index()
-        if index is None or person_id not in index.pos:
+        index = self._index or self.fresh_index()
+        if index is None:
             return None
-        blocked = self.blocked_with(person_id)
-        if not self._dismissed.get(person_id):
-            return index.top(person_id, score, limit, max_degree, blocked, explain)
-        # Dismissed people are never suggested, but one who became a friend since is still
-        # named as a mutual friend. The kernel's exclusions (the blocks) are also never named,
-        # so only dismissed people who are not friends may join them: named mutual friends are
-        # always friends. That needs the friendships the index holds: the live ones while no
-        # write has happened since it was built (same version, under the lock; the index is a
-        # snapshot, so what is read here stays true of it once the lock is let go).
-        with self._lock:
-            gone = set(self._dismissed.get(person_id, ()))
-            strangers = None
-            if index.version == self._version:
-                friends = self._adj[person_id]
-                strangers = {d for d in gone if d not in friends}
-        if strangers is not None:
-            return index.top(person_id, score, limit, max_degree, blocked | strangers, explain)
-        # A write came in between: ask for as many more as were dismissed and drop them.
-        ranked = index.top(person_id, score, limit + len(gone), max_degree, blocked, explain)
-        if ranked is None:
-            return None
-        return [row for row in ranked if row[0] not in gone][:limit]
+        return index.top(person_id, score, limit, max_degree, self._excluded_now, explain)
 
     def mutual_count(self, a: str, b: str) -> int:
         """Count the friends in common of one pair: one scalar kernel call when indexed."""
-        index = self.fresh_index()
+        index = self._index or self.fresh_index()
         if index is not None:
-            x, y = index.pos.get(a), index.pos.get(b)
-            if x is not None and y is not None:
-                return int(kernels.mutual_count(index.indptr, index.indices, x, y))
+            n = index.mutual_count(a, b)
+            if n is not None:
+                return n
         return self.mutual_counts([(a, b)])[0]
 
     def mutual_counts(self, pairs: Iterable[tuple[str, str]]) -> list[int]:
         """Count friends in common per pair: the compiled merge when the index is fresh."""
         batch = list(pairs)
-        index = self.fresh_index()
+        index = self._index or self.fresh_index()
         if index is not None:
             counts: list[int] = index.mutual_counts(batch).tolist()
             return counts
@@ -286,7 +311,11 @@ class MemoryStore:
             created = person_id not in self._adj
             if not created and not exist_ok:
                 raise PersonExists(person_id)
-            self.graph.add_node(person_id, **clean)
+            index = self._live() if created else None
+            with _step(index):
+                self.graph.add_node(person_id, **clean)
+                if index is not None:
+                    index.add_person(person_id)
             if created:
                 self._version += 1
             return created
@@ -297,7 +326,12 @@ class MemoryStore:
         for pid, _ in batch:
             check_id(pid)
         with self._lock:
-            self.graph.add_nodes_from(batch)
+            index = self._live()
+            with _step(index):
+                new = [p for p in dict.fromkeys(pid for pid, _ in batch) if p not in self._adj]
+                self.graph.add_nodes_from(batch)
+                if index is not None:
+                    index.add_people(new)
             self._version += 1
         return len(batch)
 
@@ -305,17 +339,21 @@ class MemoryStore:
         """Delete a person with their friendships, blocks and flags."""
         with self._lock:
             self._require(person_id)
-            self.graph.remove_node(person_id)
-            for other in self._blocks.pop(person_id, ()):
-                self._blocked_by[other].discard(person_id)
-            for other in self._blocked_by.pop(person_id, ()):
-                self._blocks[other].discard(person_id)
-            for other in self._dismissed.pop(person_id, ()):
-                self._dismissed_by[other].discard(person_id)
-            for other in self._dismissed_by.pop(person_id, ()):
-                self._dismissed[other].discard(person_id)
-            self._undiscoverable.discard(person_id)
-            self._hidden_mutual.discard(person_id)
+            index = self._live()
+            with _step(index):
+                self.graph.remove_node(person_id)
+                for other in self._blocks.pop(person_id, ()):
+                    self._blocked_by[other].discard(person_id)
+                for other in self._blocked_by.pop(person_id, ()):
+                    self._blocks[other].discard(person_id)
+                for other in self._dismissed.pop(person_id, ()):
+                    self._dismissed_by[other].discard(person_id)
+                for other in self._dismissed_by.pop(person_id, ()):
+                    self._dismissed[other].discard(person_id)
+                self._undiscoverable.discard(person_id)
+                self._hidden_mutual.discard(person_id)
+                if index is not None:
+                    index.remove_person(person_id)
             self._version += 1
 
     def add_friendship(self, a: str, b: str) -> bool:
@@ -327,7 +365,13 @@ class MemoryStore:
             self._require(b)
             if b in adj_a:
                 return False
-            self.graph.add_edge(a, b)
+            index = self._live()
+            if index is not None:
+                index.reserve([(a, b)])  # a repack, if due, outside the step: reads go on
+            with _step(index):
+                self.graph.add_edge(a, b)
+                if index is not None:
+                    index.add_friendship(a, b)
             self._version += 1
             return True
 
@@ -335,7 +379,10 @@ class MemoryStore:
         """Bulk-add friendships, creating missing people; return how many were new.
 
         The whole batch is validated before anything is written, so a bad pair leaves the
-        store unchanged.
+        store unchanged. With a live index the batch is applied in steps of
+        :data:`graphmatch.index.live.BULK_CHUNK` friendships, the lock let go between steps,
+        so reads never wait long on a big ingest: each friendship appears whole, the batch
+        step by step, all of it before the call returns.
         """
         batch = list(pairs)
         for a, b in batch:
@@ -343,14 +390,51 @@ class MemoryStore:
             check_id(b)
             if a == b:
                 raise InvalidInput(f"a person cannot befriend themselves ({a!r})")
-        with self._lock:
+        step = max(len(batch), 1)
+        if self._index is not None:
+            from graphmatch.index.live import BULK_CHUNK
+
+            step = BULK_CHUNK
+            # Newcomers first, in steps of their own: placing people in the index's id order
+            # costs a pass over everyone (a few ms a million) per step, not per friendship step.
             adj = self._adj
-            # Count the new pairs first (number_of_edges() walks every node), then let
-            # networkx add them all, creating missing people.
-            new = sum(1 for a, b in set(map(_canonical, batch)) if a not in adj or b not in adj[a])
-            self.graph.add_edges_from(batch)
-            self._version += 1
-            return new
+            people = [p for p in dict.fromkeys(chain.from_iterable(batch)) if p not in adj]
+            for lo in range(0, len(people), step):
+                with self._lock:
+                    index = self._live()
+                    with _step(index):
+                        some = [p for p in people[lo : lo + step] if p not in adj]
+                        self.graph.add_nodes_from(some)
+                        if index is not None:
+                            index.add_people(some)
+                    self._version += 1
+                _yield(index)
+        new = 0
+        for lo in range(0, len(batch), step):
+            if lo:
+                _yield(self._index)  # let readers waiting on the lock in between steps
+            chunk = batch[lo : lo + step]
+            with self._lock:
+                adj = self._adj
+                # Count the new pairs first (number_of_edges() walks every node), then let
+                # networkx add them all, creating missing people.
+                new += sum(
+                    1 for a, b in set(map(_canonical, chunk)) if a not in adj or b not in adj[a]
+                )
+                index = self._live()
+                if index is not None:
+                    index.reserve(chunk)  # a repack, if due, outside the step: reads go on
+                with _step(index):
+                    if index is not None:
+                        people = [
+                            p for p in dict.fromkeys(chain.from_iterable(chunk)) if p not in adj
+                        ]
+                    self.graph.add_edges_from(chunk)
+                    if index is not None:
+                        index.add_people(people)  # only if the index appeared meanwhile
+                        index.add_friendships(chunk)
+                self._version += 1
+        return new
 
     def remove_friendship(self, a: str, b: str) -> bool:
         """Remove a friendship; return True if there was one."""
@@ -359,7 +443,11 @@ class MemoryStore:
             self._require(b)
             if b not in adj_a:
                 return False
-            self.graph.remove_edge(a, b)
+            index = self._live()
+            with _step(index):
+                self.graph.remove_edge(a, b)
+                if index is not None:
+                    index.remove_friendship(a, b)
             self._version += 1
             return True
 
@@ -370,16 +458,19 @@ class MemoryStore:
         with self._lock:
             self._require(person_id)
             self._require(other)
-            self._blocks.setdefault(person_id, set()).add(other)
-            self._blocked_by.setdefault(other, set()).add(person_id)
+            # A version step on the index too: a compiled read reads blocks inside its own.
+            with _step(self._live()):
+                self._blocks.setdefault(person_id, set()).add(other)
+                self._blocked_by.setdefault(other, set()).add(person_id)
 
     def unblock(self, person_id: str, other: str) -> None:
         """Remove person_id's block of other, if any."""
         with self._lock:
             self._require(person_id)
             self._require(other)
-            self._blocks.get(person_id, set()).discard(other)
-            self._blocked_by.get(other, set()).discard(person_id)
+            with _step(self._live()):
+                self._blocks.get(person_id, set()).discard(other)
+                self._blocked_by.get(other, set()).discard(person_id)
 
     def dismiss(self, person_id: str, candidate: str) -> bool:
         """Record that person_id is not interested in candidate; return True if new.
@@ -418,8 +509,9 @@ class MemoryStore:
             mine = self._dismissed.setdefault(person_id, set())
             if candidate in mine:
                 return False
-            mine.add(candidate)
-            self._dismissed_by.setdefault(candidate, set()).add(person_id)
+            with _step(self._live()):
+                mine.add(candidate)
+                self._dismissed_by.setdefault(candidate, set()).add(person_id)
             return True
 
     def undismiss(self, person_id: str, candidate: str) -> bool:
@@ -430,8 +522,9 @@ class MemoryStore:
             mine = self._dismissed.get(person_id, set())
             if candidate not in mine:
                 return False
-            mine.discard(candidate)
-            self._dismissed_by[candidate].discard(person_id)
+            with _step(self._live()):
+                mine.discard(candidate)
+                self._dismissed_by[candidate].discard(person_id)
             return True
 
     def dismissed(self, person_id: str) -> list[str]:
@@ -455,14 +548,22 @@ class MemoryStore:
         """Set the consent flags given (None leaves a flag unchanged)."""
         with self._lock:
             self._require(person_id)
-            for flag, off in (
-                (discoverable, self._undiscoverable),
-                (show_as_mutual, self._hidden_mutual),
-            ):
-                if flag is True:
-                    off.discard(person_id)
-                elif flag is False:
-                    off.add(person_id)
+            index = self._live()
+            with _step(index):
+                for flag, off in (
+                    (discoverable, self._undiscoverable),
+                    (show_as_mutual, self._hidden_mutual),
+                ):
+                    if flag is True:
+                        off.discard(person_id)
+                    elif flag is False:
+                        off.add(person_id)
+                if index is not None:
+                    index.set_flags(
+                        person_id,
+                        banned=person_id in self._undiscoverable,
+                        hidden=person_id in self._hidden_mutual,
+                    )
             if discoverable is not None or show_as_mutual is not None:
                 self._version += 1
 
@@ -586,6 +687,17 @@ class MemoryStore:
                     aa[v] = get_a(v, 0.0) + wa
                     ra[v] = get_r(v, 0.0) + wr
             return {v: (c, aa[v], ra[v]) for v, c in count.items()}
+
+
+def _step(index: LiveIndex | None) -> AbstractContextManager[None]:
+    """Return a context in which a write reaches the index whole (nothing without one)."""
+    return nullcontext() if index is None else index.writing()
+
+
+def _yield(index: LiveIndex | None) -> None:
+    """Between two steps of a bulk write: let waiting readers take the lock."""
+    if index is not None:
+        index.yield_to_readers()
 
 
 def _canonical(pair: tuple[str, str]) -> tuple[str, str]:

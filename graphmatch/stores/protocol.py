@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from graphmatch.index import CSRIndex
+    from graphmatch.index.live import LiveIndex
 
 __all__ = [
     "BulkLoads",
@@ -225,12 +225,16 @@ class Dismisses(Protocol):
 
 @runtime_checkable
 class HasIndex(Protocol):
-    """A store with a compiled CSR read index (:class:`graphmatch.CSRIndex`)."""
+    """A store with a live compiled read index (:class:`graphmatch.index.live.LiveIndex`).
 
-    def fresh_index(self) -> CSRIndex | None:
-        """Return the index if it reflects every write so far, else None."""
+    The index takes every write in place; read its arrays inside ``index.read(fn)`` or under
+    ``index.lock``, or take ``index.freeze()`` (a :class:`graphmatch.CSRIndex`) for a long read.
+    """
 
-    def build_index(self) -> CSRIndex:
+    def fresh_index(self) -> LiveIndex | None:
+        """Return the index (it reflects every write so far), or None while there is none."""
+
+    def build_index(self) -> LiveIndex:
         """Build the index now, start using it, and return it."""
 
 

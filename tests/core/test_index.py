@@ -10,6 +10,7 @@ import networkx as nx
 import pytest
 
 import graphmatch as gm
+from graphmatch.index.live import LiveIndex
 
 
 def _graph() -> nx.Graph:
@@ -22,13 +23,16 @@ def test_a_write_is_seen_by_the_next_read_even_with_a_built_index() -> None:
     m = gm.Matcher(store)
     before = m.suggest("0", limit=5, score="common_neighbors")
     target = before[0].person
-    store.add_friendship("0", target)  # the index is now stale and must not answer
+    store.add_friendship("0", target)  # the live index takes it before the write returns
     after = m.suggest("0", limit=50, score="common_neighbors")
     assert target not in {s.person for s in after}
 
 
-def _arrays(index: gm.CSRIndex) -> tuple[list[str], list[int], list[int], list[bool], list[bool]]:
+def _arrays(
+    live: gm.CSRIndex | LiveIndex,
+) -> tuple[list[str], list[int], list[int], list[bool], list[bool]]:
     """Everything an index answers from, as plain lists for comparing two indexes."""
+    index = live.freeze()
     return (
         index.ids,
         index.indptr.tolist(),
