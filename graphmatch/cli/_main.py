@@ -1,7 +1,7 @@
 """The ``graphmatch`` command line: the core's commands, plugin commands, one error rule.
 
 The core registers its own commands (``load``, ``mutual``, ``suggest``, the presence
-commands, ``evaluate``, ``batch``). Commands built on top of the core (``serve`` in ``api``,
+commands, ``evaluate``, ``train``, ``batch``). Commands built on top of the core (``serve`` in ``api``,
 ``seed`` in ``seed_data``, ``bench`` in ``graphmatch_bench``) join through the
 ``graphmatch.commands`` entry-point group, so the core never imports them. Registering a
 command must stay cheap: heavy modules load in its handler, when it runs.
@@ -134,8 +134,9 @@ def _core_registrars() -> list[Callable[[Any], None]]:
     from graphmatch.cli.batch import register as register_batch
     from graphmatch.cli.evaluate import register as register_evaluate
     from graphmatch.cli.presence import register as register_presence
+    from graphmatch.cli.train import register as register_train
 
-    return [register_presence, register_evaluate, register_batch]
+    return [register_presence, register_evaluate, register_train, register_batch]
 
 
 def _plugins() -> list[metadata.EntryPoint]:

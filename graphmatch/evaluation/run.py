@@ -411,7 +411,7 @@ def evaluate(
     training: dict[str, Any] | None = None
     if LEARNED in names:
         from graphmatch.learn.ranker import LearnedRanker
-        from graphmatch.learn.train import train
+        from graphmatch.learn.training import train
 
         t0 = time.perf_counter()
         # Trained on the training graph alone, with a hold-out of its own: the friendships

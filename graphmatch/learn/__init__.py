@@ -2,7 +2,7 @@
 
 :mod:`~graphmatch.learn.features` (the pair features), :mod:`~graphmatch.learn.model` (the
 model as arrays, its file), :mod:`~graphmatch.learn.ranker` (:class:`LearnedRanker`) and
-:mod:`~graphmatch.learn.train` (:func:`train`, the only module that imports scikit-learn,
+:mod:`~graphmatch.learn.training` (:func:`train`, the only module that imports scikit-learn,
 the ``[learn]`` extra). Names load on first use, so importing this package costs nothing.
 """
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from graphmatch.learn.features import FEATURES
     from graphmatch.learn.model import Model
     from graphmatch.learn.ranker import LEARNED, LearnedRanker
-    from graphmatch.learn.train import TrainingSet, train
+    from graphmatch.learn.training import TrainingSet, train
 
 __all__ = ["FEATURES", "LEARNED", "LearnedRanker", "Model", "TrainingSet", "train"]
 
@@ -24,8 +24,8 @@ _LAZY = {
     "LEARNED": "graphmatch.learn.ranker",
     "LearnedRanker": "graphmatch.learn.ranker",
     "Model": "graphmatch.learn.model",
-    "TrainingSet": "graphmatch.learn.train",
-    "train": "graphmatch.learn.train",
+    "TrainingSet": "graphmatch.learn.training",
+    "train": "graphmatch.learn.training",
 }
 
 

@@ -62,13 +62,14 @@ def _worse(qa: int, ca: int, ra: int, qb: int, cb: int, rb: int) -> bool:
 @njit(cache=True, nogil=True)
 def _in_row(indices: np.ndarray, lo: int, hi: int, v: int) -> bool:
     """Return whether v is in the sorted slice indices[lo:hi] (binary search)."""
+    end = hi
     while lo < hi:
         mid = (lo + hi) >> 1
         if indices[mid] < v:
             lo = mid + 1
         else:
             hi = mid
-    return lo < hi and indices[lo] == v
+    return lo < end and indices[lo] == v
 
 
 @njit(cache=True, nogil=True)

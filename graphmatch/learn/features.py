@@ -112,12 +112,12 @@ def index_rows(index: Any) -> Rows:
     >>> r.deg.tolist(), r.indices[r.start[1] : r.start[1] + r.deg[1]].tolist()
     ([1, 2, 1], [0, 2])
     """
-    rows = _CACHE.get(index)
-    if rows is not None:
-        return rows
     indptr = getattr(index, "indptr", None)
     if indptr is None or not hasattr(index, "indices") or not hasattr(index, "pos"):
         raise InvalidInput("the learned ranker needs a compiled index (store.build_index())")
+    rows = _CACHE.get(index)
+    if rows is not None:
+        return rows
     n = len(index.ids)
     rows = Rows(
         start=np.ascontiguousarray(indptr[:-1]),
