@@ -1,8 +1,8 @@
 """The ``graphmatch`` command line: the core's commands, plugin commands, one error rule.
 
 The core registers its own commands (``load``, ``mutual``, ``suggest``, the presence
-commands, ``evaluate``, ``train``, ``batch``). Commands built on top of the core (``serve`` in ``api``,
-``seed`` in ``seed_data``, ``bench`` in ``graphmatch_bench``) join through the
+commands, ``evaluate``, ``train``, ``batch``). Commands built on top of the core (``serve``
+in ``api``, ``seed`` in ``seed_data``, ``bench`` in ``graphmatch_bench``) join through the
 ``graphmatch.commands`` entry-point group, so the core never imports them. Registering a
 command must stay cheap: heavy modules load in its handler, when it runs.
 

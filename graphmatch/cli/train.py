@@ -1,4 +1,4 @@
-"""The ``graphmatch train GRAPH --out MODEL`` subcommand (registered by :mod:`graphmatch.cli._main`)."""
+"""The ``graphmatch train GRAPH --out MODEL`` subcommand (registered by ``cli._main``)."""
 
 from __future__ import annotations
 

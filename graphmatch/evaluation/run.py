@@ -211,7 +211,9 @@ class EvaluationResult:
         for name, r in self.scores.items():
             cells = [name] + [str(r.metrics[m]) for m in METRICS]
             vs = r.vs_best_classic
-            versus = "" if vs is None else f"{vs['diff']:+.4f} [{vs['low']:+.4f}, {vs['high']:+.4f}]"
+            versus = (
+                "" if vs is None else f"{vs['diff']:+.4f} [{vs['low']:+.4f}, {vs['high']:+.4f}]"
+            )
             rows.append([*cells, f"{r.roc_auc:.4f}", f"{r.pr_auc:.4f}", versus])
         widths = [max(len(row[i]) for row in rows) for i in range(len(heads))]
         lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]

@@ -73,7 +73,9 @@ def _in_row(indices: np.ndarray, lo: int, hi: int, v: int) -> bool:
 
 
 @njit(cache=True, nogil=True)
-def walk_order(start: np.ndarray, deg: np.ndarray, indices: np.ndarray, rank: np.ndarray, u: int) -> np.ndarray:
+def walk_order(
+    start: np.ndarray, deg: np.ndarray, indices: np.ndarray, rank: np.ndarray, u: int
+) -> np.ndarray:
     """Return u's friends in the rule's canonical order: ascending degree, then rank."""
     s, d = start[u], deg[u]
     friends = indices[s : s + d].astype(np.int64)
@@ -216,7 +218,8 @@ def _stage_one(
         q = math.floor(c * ra[v] * QUANTUM_INV + 0.5)
         size = _sift_in(hq, hc, hr, hv, size, q, c, rank[v], v)
     order = _sorted_heap(hq, hc, hr, size)
-    return hv[order]
+    best: np.ndarray = hv[order]
+    return best
 
 
 @njit(cache=True, nogil=True)
@@ -400,10 +403,8 @@ def margins(
         for t in range(roots.shape[0]):
             node = roots[t]
             while left[node] >= 0:
-                if X[i, feature[node]] <= threshold[node]:
-                    node = left[node]
-                else:
-                    node = right[node]
+                go_left = X[i, feature[node]] <= threshold[node]
+                node = left[node] if go_left else right[node]
             s += value[node]
         out[i] = s
     return out

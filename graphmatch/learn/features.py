@@ -8,7 +8,7 @@ feature                  value
 log_common_neighbors     ln(1 + |M|)
 adamic_adar              Σ_{w∈M} 1 / ln d(w)
 resource_allocation      Σ_{w∈M} 1 / d(w)
-jaccard                  |M| / (d(u) + d(v) − |M|)
+jaccard                  |M| / (d(u) + d(v) - |M|)
 log_degree_u             ln(1 + d(u))
 log_degree_v             ln(1 + d(v))
 share_of_u_friends       |M| / d(u): the share of u's friends who know v

@@ -87,7 +87,10 @@ class Model:
             raise InvalidInput("model weights need one entry per feature")
         nodes = self.feature.shape[0]
         if not (
-            self.threshold.shape == self.left.shape == self.right.shape == self.value.shape
+            self.threshold.shape
+            == self.left.shape
+            == self.right.shape
+            == self.value.shape
             == (nodes,)
         ):
             raise InvalidInput("model tree arrays must all have one entry per node")

@@ -11,7 +11,7 @@ import numpy as np
 
 from graphmatch.errors import InvalidInput, PersonNotFound
 from graphmatch.learn import _kernels
-from graphmatch.learn.features import FEATURES, Rows, index_rows
+from graphmatch.learn.features import Rows, index_rows
 from graphmatch.learn.model import Model
 
 if TYPE_CHECKING:

@@ -68,8 +68,8 @@ class TrainingSet:
     def subset(self, people: np.ndarray) -> TrainingSet:
         """Return the rows of the given people (indices into this set), in that order."""
         lo, hi = self.offsets[people], self.offsets[people + 1]
-        take = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi, strict=True)] or [[]])
-        take = take.astype(np.int64)
+        spans = [np.arange(a, b, dtype=np.int64) for a, b in zip(lo, hi, strict=True)]
+        take = np.concatenate(spans) if spans else np.zeros(0, np.int64)
         offsets = np.zeros(len(people) + 1, np.int64)
         np.cumsum(hi - lo, out=offsets[1:])
         return TrainingSet(
@@ -144,9 +144,15 @@ def build_training_set(
             block = users[lo : lo + _CHUNK]
             parts.append(
                 _kernels.training_block(
-                    rows.start, rows.deg, rows.indices, rows.rank, rows.banned, block,
-                    candidates, *scratch.arrays(),
-                )  # fmt: skip
+                    rows.start,
+                    rows.deg,
+                    rows.indices,
+                    rows.rank,
+                    rows.banned,
+                    block,
+                    candidates,
+                    *scratch.arrays(),
+                )
             )
             bar.update(len(block))
     finally:
@@ -319,7 +325,7 @@ def train(
     built = time.perf_counter()
     rng = np.random.default_rng(seed)
     order = rng.permutation(ts.people)
-    cut = max(1, int(round(0.8 * ts.people)))
+    cut = max(1, round(0.8 * ts.people))
     fit_set, val_set = ts.subset(np.sort(order[:cut])), ts.subset(np.sort(order[cut:]))
     if fit_set.y.sum() == 0 or fit_set.y.sum() == len(fit_set.y):
         raise InvalidInput("the training candidates hold only one class: the graph is too small")
