@@ -41,6 +41,8 @@ __all__ = ["LEARNERS", "TrainingSet", "build_training_set", "train"]
 LEARNERS: Final = ("hist_gradient_boosting", "logistic_regression")
 #: People per compiled call while building the training set (one progress-bar step).
 _CHUNK: Final = 256
+#: At most this many hold-outs (seeds) to gather the people a training sample asks for.
+MAX_ROUNDS: Final = 3
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,9 @@ def build_training_set(
     seed : int, default 0
         Seeds the hold-out and the sample.
     people : int, default 4000
-        At most this many people who lost a friend (seeded sample).
+        At most this many people who lost a friend (seeded sample); on a graph with fewer,
+        friendships are hidden again with other seeds (up to :data:`MAX_ROUNDS` hold-outs),
+        each person's rows coming from one hold-out.
     candidates : int, default 200
         Stage 1's cut.
     progress : bool, default False
@@ -124,6 +128,41 @@ def build_training_set(
         If nothing can be hidden.
     """
     from graphmatch._progress import tqdm
+
+    bar = tqdm(total=people, desc="features", unit="person", file=sys.stderr,
+               disable=not progress, leave=False)  # fmt: skip
+    sets: list[TrainingSet] = []
+    try:
+        left = people
+        # A small graph has fewer people who lost a friend than the sample asks for: hide
+        # again with another seed (up to MAX_ROUNDS times) rather than train on fewer rows.
+        for r in range(MAX_ROUNDS):
+            ts = _one_round(graph, holdout, seed + 7919 * r, left, candidates, bar)
+            sets.append(ts)
+            left -= ts.people
+            if left <= 0 or ts.people == 0:
+                break
+    finally:
+        bar.close()
+    if len(sets) == 1:
+        return sets[0]
+    offsets = [sets[0].offsets]
+    for ts in sets[1:]:
+        offsets.append(ts.offsets[1:] + offsets[-1][-1])
+    return TrainingSet(
+        np.concatenate([t.X for t in sets]),
+        np.concatenate([t.y for t in sets]),
+        np.concatenate([t.counts for t in sets]),
+        np.concatenate([t.rank for t in sets]),
+        np.concatenate(offsets),
+        np.concatenate([t.relevant for t in sets]),
+    )
+
+
+def _one_round(
+    graph: nx.Graph, holdout: float, seed: int, people: int, candidates: int, bar: Any
+) -> TrainingSet:
+    """Hide friendships once with seed and return the rows of up to ``people`` people."""
     from graphmatch.evaluation.split import holdout_split
     from graphmatch.stores.memory import MemoryStore
 
@@ -137,26 +176,21 @@ def build_training_set(
     users = np.array([rows.pos[p] for p in chosen], dtype=np.int64)
     scratch = _Scratch(rows.n)
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    bar = tqdm(total=len(users), desc="features", unit="person", file=sys.stderr,
-               disable=not progress, leave=False)  # fmt: skip
-    try:
-        for lo in range(0, len(users), _CHUNK):
-            block = users[lo : lo + _CHUNK]
-            parts.append(
-                _kernels.training_block(
-                    rows.start,
-                    rows.deg,
-                    rows.indices,
-                    rows.rank,
-                    rows.banned,
-                    block,
-                    candidates,
-                    *scratch.arrays(),
-                )
+    for lo in range(0, len(users), _CHUNK):
+        block = users[lo : lo + _CHUNK]
+        parts.append(
+            _kernels.training_block(
+                rows.start,
+                rows.deg,
+                rows.indices,
+                rows.rank,
+                rows.banned,
+                block,
+                candidates,
+                *scratch.arrays(),
             )
-            bar.update(len(block))
-    finally:
-        bar.close()
+        )
+        bar.update(len(block))
     sizes = np.concatenate([np.diff(off) for off, _, _ in parts])
     offsets = np.zeros(len(users) + 1, np.int64)
     np.cumsum(sizes, out=offsets[1:])
@@ -198,14 +232,21 @@ def _thin(ts: TrainingSet, max_rows: int, seed: int) -> tuple[np.ndarray, np.nda
     return ts.X[keep], ts.y[keep]
 
 
-def _fit_hgb(X: np.ndarray, y: np.ndarray, seed: int, features: Sequence[str]) -> Model:
+def _fit_hgb(
+    X: np.ndarray,
+    y: np.ndarray,
+    seed: int,
+    features: Sequence[str],
+    max_iter: int = 100,
+    max_leaf_nodes: int = 15,
+) -> Model:
     """Fit histogram gradient boosting and export its trees."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     # 100 trees of 15 leaves: on GitHub and Twitch DE, 200 trees or 31 leaves gained under
     # 0.002 of validation precision@10 and doubled inference (200 candidates x every tree).
     est = HistGradientBoostingClassifier(
-        max_iter=100, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=40,
+        max_iter=max_iter, learning_rate=0.1, max_leaf_nodes=max_leaf_nodes, min_samples_leaf=40,
         l2_regularization=1.0, early_stopping=False, random_state=seed,
     )  # fmt: skip
     est.fit(X, y)
