@@ -280,3 +280,29 @@ def test_training_rejects_bad_arguments() -> None:
         train(g, people=0)
     with pytest.raises(gm.InvalidInput):
         train(nx.path_graph(["a", "b"]))
+
+
+def test_a_two_hop_walk_too_big_for_the_hash_table_uses_the_dense_rows_with_equal_results() -> None:
+    # u's friends know 180 * 200 = 36,000 people-slots in all: past HASH_SLOTS_MAX / 2.
+    rng = random.Random(3)
+    g = nx.Graph()
+    hubs = [f"h{i}" for i in range(180)]
+    g.add_edges_from(("u", h) for h in hubs)
+    for h in hubs:
+        g.add_edges_from((h, f"x{rng.randrange(3000)}") for _ in range(200))
+    g.add_edges_from((f"x{rng.randrange(3000)}", f"x{rng.randrange(3000)}") for _ in range(3000))
+    g.remove_edges_from(list(nx.selfloop_edges(g)))
+    assert 2 * sum(g.degree(h) for h in hubs) > _kernels.HASH_SLOTS_MAX
+    store = gm.MemoryStore(g, index="off")
+    ids, X = candidate_features(store, "u", n_cand=60)
+    want = [s.person for s in gm.Matcher(store, explain=0).suggest("u", 60, "cn_ra")]
+    assert ids == want
+    for v, row in list(zip(ids, X, strict=True))[::6]:
+        oracle = _oracle(g, "u", v)
+        for j, name in enumerate(FEATURES):
+            assert row[j] == pytest.approx(oracle[name], rel=1e-12, abs=1e-12), (v, name)
+    # The dense rows are handed back zeroed: one ranker's scratch serves call after call.
+    ranker = LearnedRanker(_toy_model())
+    first = ranker.suggest(store, "u", limit=10)
+    ranker.suggest(store, "h0", limit=10)
+    assert ranker.suggest(store, "u", limit=10) == first
