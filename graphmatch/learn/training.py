@@ -383,16 +383,23 @@ def train(
         lo, hi = val_set.offsets[i], val_set.offsets[i + 1]
         stage_one[lo:hi] = 1.0 - np.arange(hi - lo) / max(hi - lo, 1)
     baseline = float(precision_at(val_set, stage_one).mean()) if val_set.people else math.nan
+    from graphmatch._progress import tqdm
+
+    refit = val_set.people > 0
+    bar = tqdm(total=len(chosen) + refit, desc="fit", unit="model", file=sys.stderr,
+               disable=not progress, leave=False)  # fmt: skip
     for name in chosen:
+        bar.set_postfix_str(name)
         t0 = time.perf_counter()
         model = fitters[name](fit_X[:, cols], fit_y, seed, names)
         seconds[name] = round(time.perf_counter() - t0, 2)
         models[name] = model
         if val_set.people:
             validation[name] = float(precision_at(val_set, model.probability(val_set.X)).mean())
+        bar.update(1)
     best = max(chosen, key=lambda n: validation.get(n, 0.0))
-    refit = val_set.people > 0
     if refit:
+        bar.set_postfix_str(f"{best} on every person")
         # The learner is chosen on the held-out 20%; then refitted on every person, since on
         # the small graphs (ego-Facebook, LastFM) the 20% more rows are worth keeping: on
         # ego-Facebook (seed 7) all people gave learned - RA = +0.0040 ±0.0021 where 80% gave
@@ -401,6 +408,8 @@ def train(
         t0 = time.perf_counter()
         models[best] = fitters[best](all_X[:, cols], all_y, seed, names)
         seconds[f"{best} (refit)"] = round(time.perf_counter() - t0, 2)
+        bar.update(1)
+    bar.close()
     import sklearn
 
     from graphmatch import __version__
