@@ -18,14 +18,13 @@ import os
 from pathlib import Path
 
 import numpy as np
+from evaluate_all import GRAPHS  # type: ignore[import-not-found]
 
 from graphmatch.evaluation import mean_interval
 from graphmatch.evaluation.split import _string_graph
 from graphmatch.learn.features import FEATURES
 from graphmatch.learn.training import _fit_hgb, _thin, build_training_set, precision_at
 from graphmatch.stores.memory import MemoryStore
-
-from evaluate_all import GRAPHS  # type: ignore[import-not-found]
 
 
 def main() -> int:
