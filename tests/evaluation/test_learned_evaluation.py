@@ -46,9 +46,7 @@ def test_the_learned_ranker_is_trained_on_the_training_part_of_the_split_only(
     split = ev.holdout_split(GRAPH, 0.1, seed=2)
     assert len(seen) == 1
     trained_on = seen[0]
-    assert {frozenset(e) for e in trained_on.edges()} == {
-        frozenset(e) for e in split.train.edges()
-    }
+    assert {frozenset(e) for e in trained_on.edges()} == {frozenset(e) for e in split.train.edges()}
     assert not any(trained_on.has_edge(a, b) for a, b in split.hidden_pairs)
     assert res.scores["learned"].training is not None
     assert res.scores["learned"].training["people_sampled"] <= 120
