@@ -59,7 +59,7 @@ class Model:
     --------
     >>> m = Model(features=("jaccard",), learner="logistic_regression", bias=-1.0,
     ...           weights=np.array([2.0]))
-    >>> round(m.probability(np.array([[0.5]]))[0], 3)
+    >>> float(m.probability(np.array([[0.5]]))[0])
     0.5
     """
 

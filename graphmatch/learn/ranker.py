@@ -214,6 +214,7 @@ def candidate_features(source: Any, person_id: str, n_cand: int = 200) -> tuple[
     Examples
     --------
     >>> import networkx as nx, graphmatch as gm
+    >>> from graphmatch.learn.features import FEATURES
     >>> store = gm.MemoryStore(nx.Graph([("a", "w"), ("w", "b")]))
     >>> ids, X = candidate_features(store, "a")
     >>> ids, float(X[0, FEATURES.index("jaccard")])
