@@ -113,7 +113,9 @@ def create_app(config: Mapping[str, Any] | None = None, store: GraphStore | None
     owns = store is None
     if store is None:
         store = open_configured_store(settings)
-    app.extensions["graphmatch"] = Services(store, Matcher(store), keys, owns_store=owns)
+    # A model file (``graphmatch train``) makes score=learned answerable; without one it is a 400.
+    matcher = Matcher(store, model=settings["MODEL_PATH"])
+    app.extensions["graphmatch"] = Services(store, matcher, keys, owns_store=owns)
     if isinstance(store, JournaledStore):  # presence beside the journal: it survives restarts
         matcher = app.extensions["graphmatch"].matcher
         presence.init_presence(app, Presence(store, matcher=matcher, index=store.presence_index()))

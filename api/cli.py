@@ -69,6 +69,8 @@ def limit_settings(args: argparse.Namespace) -> dict[str, Any]:
         out["RATE_LIMIT_LOOPBACK"] = True
     if getattr(args, "access_log", None) is not None:
         out["ACCESS_LOG"] = args.access_log
+    if getattr(args, "model", None) is not None:
+        out["MODEL_PATH"] = args.model
     return out
 
 
@@ -132,6 +134,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="serve without API keys on a non-loopback address (also GRAPHMATCH_OPEN=1)",
     )
     p.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+    p.add_argument(
+        "--model",
+        metavar="PATH",
+        help="a learned-ranker file (graphmatch train) answering score=learned "
+        "(also GRAPHMATCH_MODEL; default: none, score=learned is refused)",
+    )
     p.add_argument("--store", choices=("memory", "neo4j"), help="store (default: from env)")
     limits = p.add_argument_group(
         "limits under load",

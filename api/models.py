@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.schema import Model, array, boolean, integer, number, obj, string
-from graphmatch import DEFAULT_SCORE, SCORES
+from graphmatch import DEFAULT_SCORE, LEARNED, SCORES
 from graphmatch.matcher import MAX_EXPLAIN, MAX_LIMIT  # public module; not in graphmatch.__all__
 
 __all__ = [
@@ -89,6 +89,12 @@ ATTRIBUTES = obj(
     description="Profile attributes ('id', 'discoverable', 'show_as_mutual' are reserved).",
 )
 SCORE = string(enum=list(SCORES), default=DEFAULT_SCORE, description="Link-prediction score.")
+SUGGEST_SCORE = string(
+    enum=[*SCORES, LEARNED],
+    default=DEFAULT_SCORE,
+    description="Link-prediction score; `learned` needs a server started with a model "
+    "(`serve --model PATH`), else 400.",
+)
 DEGREE_CAP = integer(
     1, MAX_DEGREE_CAP, description="Ignore mutual friends with more friends than this."
 )
@@ -174,7 +180,7 @@ ATTENDEES_QUERY = Model(
 MUTUAL_QUERY = Model("MutualQuery", obj({"max_degree": DEGREE_CAP}))
 SUGGESTIONS_QUERY = Model(
     "SuggestionsQuery",
-    obj({"limit": LIMIT, "score": SCORE, "max_degree": DEGREE_CAP, "explain": EXPLAIN}),
+    obj({"limit": LIMIT, "score": SUGGEST_SCORE, "max_degree": DEGREE_CAP, "explain": EXPLAIN}),
 )
 RANK_REQUEST = Model(
     "RankRequest",

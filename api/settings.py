@@ -9,6 +9,7 @@ setting (``app.config``)       environment variable                            d
 ``DATA_DIR``                   ``GRAPHMATCH_DATA_DIR``                          none (memory)
 ``STORE``                      ``GRAPHMATCH_STORE`` (``memory``/``neo4j``)      neo4j if
                                                                                ``NEO4J_URI``
+``MODEL_PATH``                 ``GRAPHMATCH_MODEL`` (``graphmatch train``)      none
 ``MAX_CONTENT_LENGTH``         ``GRAPHMATCH_MAX_BODY_BYTES``                    1 MiB
 ``BULK_MAX_ITEMS``             ``GRAPHMATCH_BULK_MAX_ITEMS``                    10,000
 ``RANK_MAX_CANDIDATES``        ``GRAPHMATCH_RANK_MAX_CANDIDATES``               10,000
@@ -59,6 +60,7 @@ DEFAULTS: dict[str, Any] = {
     "OPEN": False,
     "DATA_DIR": None,
     "STORE": None,
+    "MODEL_PATH": None,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "BULK_MAX_ITEMS": 10_000,
     "RANK_MAX_CANDIDATES": 10_000,
@@ -184,6 +186,8 @@ def load_settings(
         out["DATA_DIR"] = environ["GRAPHMATCH_DATA_DIR"]
     if environ.get("GRAPHMATCH_STORE"):
         out["STORE"] = environ["GRAPHMATCH_STORE"]
+    if environ.get("GRAPHMATCH_MODEL"):
+        out["MODEL_PATH"] = environ["GRAPHMATCH_MODEL"]
     if environ.get("GRAPHMATCH_ALLOWED_HOSTS"):
         names = environ["GRAPHMATCH_ALLOWED_HOSTS"].split(",")
         out["ALLOWED_HOSTS"] = tuple(n.strip().lower() for n in names if n.strip())

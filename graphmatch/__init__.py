@@ -43,7 +43,7 @@ if TYPE_CHECKING:
         PresenceIndex,
     )
     from graphmatch.presence.neo4j import Neo4jPresenceIndex
-    from graphmatch.rule import DEFAULT_SCORE, SCORES, pair_score
+    from graphmatch.rule import DEFAULT_SCORE, LEARNED, SCORES, pair_score
     from graphmatch.stores._open import open_store
     from graphmatch.stores.journal import JournaledStore
     from graphmatch.stores.memory import MemoryStore
@@ -70,6 +70,7 @@ _LAZY: dict[str, str] = {
     "CheckIn": "graphmatch.presence",
     "CountsMutual": "graphmatch.stores.protocol",
     "DEFAULT_SCORE": "graphmatch.rule",
+    "LEARNED": "graphmatch.rule",
     "Dismisses": "graphmatch.stores.protocol",
     "EvaluationResult": "graphmatch.evaluation.run",
     "EventInfo": "graphmatch.presence",
@@ -103,6 +104,7 @@ _LAZY: dict[str, str] = {
 
 __all__ = [
     "DEFAULT_SCORE",
+    "LEARNED",
     "SCORES",
     "BulkLoads",
     "CSRIndex",

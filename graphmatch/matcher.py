@@ -6,11 +6,13 @@ import heapq
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from graphmatch.errors import InvalidInput, PersonNotFound
 from graphmatch.rule import (
     DEFAULT_SCORE,
+    LEARNED,
     QUANTUM,
     WEIGHTED,
     check_score,
@@ -23,6 +25,9 @@ from graphmatch.rule import (
 # Re-exported: presence and older callers import the explanation order from here.
 from graphmatch.rule import explanation_order as explanation_order
 from graphmatch.stores.protocol import CountsMutual, Dismisses, GraphStore, RanksCandidates
+
+if TYPE_CHECKING:
+    from graphmatch.learn.ranker import LearnedRanker
 
 __all__ = ["MAX_EXPLAIN", "MAX_LIMIT", "Matcher", "Mutual", "Suggestion"]
 
@@ -171,7 +176,14 @@ class Matcher:
     [('cat', 2)]
     """
 
-    def __init__(self, store: GraphStore, *, explain: int = 3, push_down: bool = True) -> None:
+    def __init__(
+        self,
+        store: GraphStore,
+        *,
+        explain: int = 3,
+        push_down: bool = True,
+        model: str | Path | LearnedRanker | None = None,
+    ) -> None:
         self.store = store
         # The capabilities are checked once here: a runtime Protocol check costs microseconds,
         # too much for every call on the hot path.
@@ -184,6 +196,11 @@ class Matcher:
         # Not a push-down: what people dismissed is data, excluded on every path.
         self._dismisses: Dismisses | None = store if isinstance(store, Dismisses) else None
         self.explain = _check_int("explain", explain, 0, MAX_EXPLAIN)
+        self.learned: LearnedRanker | None = None
+        if model is not None:
+            from graphmatch.learn.ranker import LearnedRanker  # numpy only when asked
+
+            self.learned = model if isinstance(model, LearnedRanker) else LearnedRanker.load(model)
 
     def _require(self, *person_ids: str) -> None:
         """Raise PersonNotFound for the first unknown id (one store call for any number)."""
@@ -373,6 +390,8 @@ class Matcher:
         >>> [s.person for s in gm.Matcher(gm.MemoryStore(G)).suggest("a")]
         ['b', 'c']
         """
+        if score == LEARNED:
+            return self._suggest_learned(person_id, limit, max_degree, explain)
         check_score(score)
         limit = _check_int("limit", limit, 1, MAX_LIMIT)
         cap = _check_cap(max_degree)
@@ -414,6 +433,29 @@ class Matcher:
                 }
         ranked = _best(values, counts, limit)
         return self._explain(person_id, ranked, cap, n_explain, blocked)
+
+    def _suggest_learned(
+        self, person_id: str, limit: int, max_degree: int | None, explain: int | None
+    ) -> list[Suggestion]:
+        """Return suggest()'s answer by the learned model (candidates from the compiled index)."""
+        if self.learned is None:
+            raise InvalidInput(
+                "score 'learned' needs a model: Matcher(store, model=PATH) "
+                "(graphmatch train GRAPH --out PATH)"
+            )
+        if max_degree is not None:
+            raise InvalidInput("score 'learned' takes no max_degree")
+        limit = _check_int("limit", limit, 1, MAX_LIMIT)
+        n_explain = (
+            self.explain if explain is None else _check_int("explain", explain, 0, MAX_EXPLAIN)
+        )
+        self._require(person_id)
+        gone = set(self._dismisses.dismissed(person_id)) if self._dismisses is not None else set()
+        # Dismissed people are dropped after ranking (the model's kernel knows only blocks):
+        # at most len(gone) of them stand in the way of the best `limit`.
+        want = min(limit + len(gone), MAX_LIMIT)
+        found = self.learned.suggest(self.store, person_id, want, explain=n_explain)
+        return [s for s in found if s.person not in gone][:limit]
 
     def rank(
         self,

@@ -1,10 +1,10 @@
 """The ``graphmatch`` command line: the core's commands, plugin commands, one error rule.
 
 The core registers its own commands (``load``, ``mutual``, ``suggest``, the presence
-commands, ``evaluate``, ``batch``, ``dismiss``, ``dismissed``). Commands built on top of the
-core (``serve`` in ``api``, ``seed`` in ``seed_data``, ``bench`` in ``graphmatch_bench``) join
-through the ``graphmatch.commands`` entry-point group, so the core never imports them. Registering a
-command must stay cheap: heavy modules load in its handler, when it runs.
+commands, ``evaluate``, ``train``, ``batch``, ``dismiss``, ``dismissed``). Commands built on top
+of the core (``serve`` in ``api``, ``seed`` in ``seed_data``, ``bench`` in ``graphmatch_bench``)
+join through the ``graphmatch.commands`` entry-point group, so the core never imports them.
+Registering a command must stay cheap: heavy modules load in its handler, when it runs.
 
 Every command ends through :func:`main`'s one rule: a :class:`~graphmatch.GraphMatchError`
 (or an ``OSError``) is one line ``graphmatch: error: ...`` on stderr and exit 1 (or the
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphmatch import __version__
 from graphmatch.errors import GraphMatchError
-from graphmatch.rule import DEFAULT_SCORE, SCORES
+from graphmatch.rule import DEFAULT_SCORE, LEARNED, SCORES
 
 if TYPE_CHECKING:
     from graphmatch.matcher import Matcher
@@ -108,7 +108,7 @@ def _matcher(args: argparse.Namespace) -> Matcher:
 
     if args.graph is None and args.store != "neo4j":
         raise GraphMatchError("give an edge list with --graph FILE, or --store neo4j")
-    return Matcher(open_store(args.store, graph=args.graph))
+    return Matcher(open_store(args.store, graph=args.graph), model=getattr(args, "model", None))
 
 
 def _cmd_load(args: argparse.Namespace) -> int:
@@ -180,8 +180,9 @@ def _core_registrars() -> list[Callable[[Any], None]]:
     from graphmatch.cli.dismiss import register as register_dismiss
     from graphmatch.cli.evaluate import register as register_evaluate
     from graphmatch.cli.presence import register as register_presence
+    from graphmatch.cli.train import register as register_train
 
-    return [register_presence, register_evaluate, register_batch, register_dismiss]
+    return [register_presence, register_evaluate, register_train, register_batch, register_dismiss]
 
 
 def _plugins() -> list[metadata.EntryPoint]:
@@ -272,7 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("suggest", help="people someone may know")
     p.add_argument("person")
-    p.add_argument("--score", choices=SCORES, default=DEFAULT_SCORE)
+    p.add_argument("--score", choices=(*SCORES, LEARNED), default=DEFAULT_SCORE)
+    p.add_argument("--model", metavar="PATH", help="learned-ranker file for --score learned")
     p.add_argument("--limit", type=int, default=10)
     p.add_argument("--explain", type=int, default=3, help="named mutual friends per suggestion")
     p.add_argument("--max-degree", type=int, help="degree cap on the mutual friends")

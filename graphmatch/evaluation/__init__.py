@@ -17,11 +17,20 @@ from graphmatch.evaluation.metrics import (
     recall_at_k,
     roc_auc,
 )
-from graphmatch.evaluation.run import RANDOM, EvaluationResult, ScoreResult, evaluate
+from graphmatch.evaluation.run import (
+    CLASSIC,
+    LEARNED,
+    RANDOM,
+    EvaluationResult,
+    ScoreResult,
+    evaluate,
+)
 from graphmatch.evaluation.split import HoldOut, holdout_split
 from graphmatch.evaluation.stats import Interval, mean_interval
 
 __all__ = [
+    "CLASSIC",
+    "LEARNED",
     "METRICS",
     "RANDOM",
     "EvaluationResult",

@@ -47,7 +47,7 @@ import random
 import sys
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -68,10 +68,10 @@ from graphmatch.evaluation.metrics import METRICS as METRICS
 from graphmatch.evaluation.split import _string_graph, holdout_split
 from graphmatch.evaluation.stats import Interval, mean_interval
 from graphmatch.matcher import Matcher
-from graphmatch.rule import SCORES, pair_score
+from graphmatch.rule import CLASSIC, LEARNED, SCORES, pair_score
 from graphmatch.stores.memory import MemoryStore
 
-__all__ = ["METRICS", "RANDOM", "EvaluationResult", "ScoreResult", "evaluate"]
+__all__ = ["CLASSIC", "LEARNED", "METRICS", "RANDOM", "EvaluationResult", "ScoreResult", "evaluate"]
 
 #: The name of the random-candidate baseline in results.
 RANDOM: Final = "random"
@@ -85,7 +85,10 @@ class ScoreResult:
     ``metrics`` maps each name in :data:`METRICS` to its mean over people with a 95% CI;
     ``per_person`` keeps the raw per-person values (same people, same order for every score,
     so two scores can be compared pairwise); ``roc_auc`` and ``pr_auc`` are the global pair
-    metrics; ``seconds`` is the time spent ranking with this score.
+    metrics; ``seconds`` is the time spent ranking with this score. ``vs_best_classic`` is
+    the paired difference in precision@k against the best of the four :data:`CLASSIC`
+    scores evaluated (``{"baseline", "diff", "low", "high"}``, a 95% CI), and ``training``
+    the learned ranker's training summary (None for other scores).
     """
 
     score: str
@@ -94,6 +97,8 @@ class ScoreResult:
     roc_auc: float
     pr_auc: float
     seconds: float
+    vs_best_classic: dict[str, Any] | None = None
+    training: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Return the result as JSON-ready data (no per-person values)."""
@@ -102,7 +107,8 @@ class ScoreResult:
             "roc_auc": self.roc_auc,
             "pr_auc": self.pr_auc,
             "seconds": round(self.seconds, 3),
-        }
+            "vs_best_classic": self.vs_best_classic,
+        } | ({"training": self.training} if self.training is not None else {})
 
 
 @dataclass(frozen=True)
@@ -192,15 +198,19 @@ class EvaluationResult:
         >>> G = nx.relabel_nodes(nx.connected_caveman_graph(5, 5), str)
         >>> print(evaluate(G, k=3, scores=["jaccard"], progress=False).table().splitlines()[0])
         ... # doctest: +NORMALIZE_WHITESPACE
-        score  P@3  R@3  MAP@3  NDCG@3  HR@3  ROC-AUC  PR-AUC
+        score  P@3  R@3  MAP@3  NDCG@3  HR@3  ROC-AUC  PR-AUC  P@3 vs best classic
         """
         k = self.k
         heads = ["score", f"P@{k}", f"R@{k}", f"MAP@{k}", f"NDCG@{k}", f"HR@{k}"]
-        heads += ["ROC-AUC", "PR-AUC"]
+        heads += ["ROC-AUC", "PR-AUC", f"P@{k} vs best classic"]
         rows = [heads]
         for name, r in self.scores.items():
             cells = [name] + [str(r.metrics[m]) for m in METRICS]
-            rows.append([*cells, f"{r.roc_auc:.4f}", f"{r.pr_auc:.4f}"])
+            vs = r.vs_best_classic
+            versus = (
+                "" if vs is None else f"{vs['diff']:+.4f} [{vs['low']:+.4f}, {vs['high']:+.4f}]"
+            )
+            rows.append([*cells, f"{r.roc_auc:.4f}", f"{r.pr_auc:.4f}", versus])
         widths = [max(len(row[i]) for row in rows) for i in range(len(heads))]
         lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
         return "\n".join(line.rstrip() for line in lines)
@@ -225,7 +235,7 @@ def _check_scores(scores: Iterable[str] | None) -> list[str]:
         if isinstance(scores, str):
             raise InvalidInput("scores must be a list of names, not one string")
         names = list(dict.fromkeys(scores))
-    known = (*SCORES, RANDOM)
+    known = (*SCORES, LEARNED, RANDOM)
     for name in names:
         if name not in known:
             raise InvalidInput(f"unknown score {name!r}; choose from {', '.join(known)}")
@@ -284,6 +294,21 @@ class _NoBar:
         """Ignore closing."""
 
 
+def _with_vs_best_classic(results: dict[str, ScoreResult], k: int) -> dict[str, ScoreResult]:
+    """Add each score's paired precision@k difference against the best classic score."""
+    classic = [n for n in CLASSIC if n in results]
+    if not classic:
+        return results
+    best = max(classic, key=lambda n: results[n].metrics["precision"].mean)
+    base = results[best].per_person["precision"]
+    out = {}
+    for name, r in results.items():
+        iv = mean_interval(r.per_person["precision"] - base)
+        vs = {"baseline": best, "diff": iv.mean, "low": iv.low, "high": iv.high}
+        out[name] = replace(r, vs_best_classic=vs)
+    return out
+
+
 def evaluate(
     graph: nx.Graph | MemoryStore | str | Path,
     *,
@@ -295,6 +320,7 @@ def evaluate(
     sample_people: int | None = None,
     max_pairs: int = 20_000,
     progress: bool = True,
+    learn_people: int = 4000,
 ) -> EvaluationResult:
     """Hide friendships, rank with each score, and measure how many come back.
 
@@ -310,8 +336,12 @@ def evaluate(
     seed : int, default 0
         Seeds the hold-out, the people sample, the negative pairs and the random baseline.
     scores : iterable of str, optional
-        Scores to compare: names from :data:`graphmatch.SCORES`. Default: all of them. The
-        ``random`` baseline is always added last.
+        Scores to compare: names from :data:`graphmatch.SCORES`, and ``"learned"`` for the
+        learned ranker (:mod:`graphmatch.learn`, the ``[learn]`` extra), which is trained
+        here on the training part of the split only (its own hold-out, seeded from
+        ``seed``), so no friendship it is evaluated on is ever seen in training. Default:
+        every name in :data:`graphmatch.SCORES`. The ``random`` baseline is always added
+        last.
     min_degree : int, default 2
         People with fewer friends lose none (and so are not evaluated).
     sample_people : int, optional
@@ -322,6 +352,8 @@ def evaluate(
         ROC-AUC and PR-AUC.
     progress : bool, default True
         Show a tqdm progress bar on stderr.
+    learn_people : int, default 4000
+        People the learned ranker samples for training (see :func:`graphmatch.learn.train`).
 
     Returns
     -------
@@ -373,6 +405,21 @@ def evaluate(
 
     store = MemoryStore(split.train)
     matcher = Matcher(store, explain=0)
+    ranker: Any = None
+    training: dict[str, Any] | None = None
+    if LEARNED in names:
+        from graphmatch.learn.ranker import LearnedRanker
+        from graphmatch.learn.training import train
+
+        t0 = time.perf_counter()
+        # Trained on the training graph alone, with a hold-out of its own: the friendships
+        # hidden for evaluation are not in it, so the model never sees what it is tested on.
+        model = train(split.train, holdout=holdout, seed=seed + 101, people=learn_people,
+                      progress=progress)  # fmt: skip
+        ranker = LearnedRanker(model)
+        store.build_index()
+        training = dict(model.training, learner=model.learner,
+                        seconds=round(time.perf_counter() - t0, 2))  # fmt: skip
     # Rank the people once per score, in the same order, so per-person arrays line up.
     ranked: dict[str, list[list[str]]] = {name: [] for name in names}
     seconds: dict[str, float] = dict.fromkeys(names, 0.0)
@@ -388,6 +435,8 @@ def evaluate(
                     for friend in store.friends(person):
                         pool.pop(friend, None)
                     found = base_rng.sample(sorted(pool), min(k, len(pool)))
+                elif name == LEARNED:
+                    found = [s.person for s in ranker.suggest(store, person, k, explain=0)]
                 else:
                     found = [s.person for s in matcher.suggest(person, limit=k, score=name)]
                 seconds[name] += time.perf_counter() - t0
@@ -416,7 +465,10 @@ def evaluate(
             for metric, fn in _PERSON_METRICS.items()
         }
         pair_rng = random.Random(seed + 2)
-        values = np.array([_pair_value(split.train, name, a, b, pair_rng) for a, b in pairs])
+        if name == LEARNED:
+            values = ranker.pair_scores(store, pairs)
+        else:
+            values = np.array([_pair_value(split.train, name, a, b, pair_rng) for a, b in pairs])
         can_auc = len(positives) > 0 and len(negatives) > 0
         results[name] = ScoreResult(
             score=name,
@@ -425,7 +477,9 @@ def evaluate(
             roc_auc=roc_auc(labels, values) if can_auc else math.nan,
             pr_auc=average_precision(labels, values) if can_auc else math.nan,
             seconds=seconds[name],
+            training=training if name == LEARNED else None,
         )
+    results = _with_vs_best_classic(results, k)
     return EvaluationResult(
         k=k,
         holdout=holdout,

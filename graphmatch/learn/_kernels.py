@@ -1,0 +1,744 @@
+"""Compiled kernels of the learned ranker (numba): candidates, pair features, model inference.
+
+Every kernel takes a graph as three arrays ``(start, deg, indices)``: the friends of position
+p are ``indices[start[p] : start[p] + deg[p]]``, sorted ascending; and ``rank``, the id-order
+rank of each position, which breaks ties (the rule of :mod:`graphmatch.rule`: quantised score
+descending, mutual count descending, id ascending). No kernel knows how the index lays its
+rows out beyond that.
+
+The per-person path (:func:`suggest`) walks u's friends once, in the rule's canonical order
+(ascending degree, then rank), counting for everyone two steps away the friends they share
+with u (``c2``) and the Adamic-Adar and resource-allocation sums, so those sums have the bits
+of :func:`graphmatch.rule.weighted_sum`. Stage 1 keeps the best ``n_cand`` candidates by
+``cn_ra`` (the default score, by the same order rule); stage 2 computes their features from
+``c2`` (a 3-step path u-a-b-v is a 2-step path u-a-b to a friend b of v, so the count of 3-step
+paths is the sum of ``c2`` over v's friends), scores them with the model (trees and weights as
+arrays, never the learner) and ranks and explains the best.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from graphmatch import rule
+
+#: Scores are quantised before ranking exactly as :func:`graphmatch.rule.quantise` does.
+QUANTUM_INV = rule.QUANTUM_INV
+
+#: Feature columns, in kernel order (see :data:`graphmatch.learn.features.FEATURES`).
+(
+    F_LOG_CN,
+    F_AA,
+    F_RA,
+    F_JACCARD,
+    F_LOG_DU,
+    F_LOG_DV,
+    F_SHARE_U,
+    F_SHARE_V,
+    F_LOG_P3,
+    F_P3_DENSITY,
+    F_EMBED,
+    F_CLUSTER,
+) = range(12)
+N_FEATURES = 12
+
+#: Slots of the per-thread ``state`` array: the next friend stamp and the next mutual stamp.
+_FSTAMP, _MSTAMP = 0, 1
+
+
+@njit(cache=True, nogil=True)
+def _worse(qa: int, ca: int, ra: int, qb: int, cb: int, rb: int) -> bool:
+    """Return whether candidate a ranks below candidate b (the rule's order)."""
+    if qa != qb:
+        return qa < qb
+    if ca != cb:
+        return ca < cb
+    return ra > rb
+
+
+@njit(cache=True, nogil=True)
+def _in_row(indices: np.ndarray, lo: int, hi: int, v: int) -> bool:
+    """Return whether v is in the sorted slice indices[lo:hi] (binary search)."""
+    end = hi
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if indices[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo < end and indices[lo] == v
+
+
+@njit(cache=True, nogil=True)
+def walk_order(
+    start: np.ndarray, deg: np.ndarray, indices: np.ndarray, rank: np.ndarray, u: int
+) -> np.ndarray:
+    """Return u's friends in the rule's canonical order: ascending degree, then rank."""
+    s, d = start[u], deg[u]
+    friends = indices[s : s + d].astype(np.int64)
+    n = np.int64(rank.shape[0])
+    key = np.empty(d, np.int64)
+    for i in range(d):
+        w = friends[i]
+        key[i] = np.int64(deg[w]) * n + rank[w]
+    return friends[np.argsort(key)]
+
+
+@njit(cache=True, nogil=True)
+def _sift_in(
+    hq: np.ndarray, hc: np.ndarray, hr: np.ndarray, hv: np.ndarray, size: int,
+    q: int, c: int, r: int, v: int,
+) -> int:  # fmt: skip
+    """Offer (q, c, r, v) to the min-heap of the best (worst at the root); return its size."""
+    k = hq.shape[0]
+    if size == k and not _worse(hq[0], hc[0], hr[0], q, c, r):
+        return size
+    if size < k:
+        pos = size
+        size += 1
+        while pos > 0:
+            parent = (pos - 1) // 2
+            if not _worse(q, c, r, hq[parent], hc[parent], hr[parent]):
+                break
+            hq[pos], hc[pos], hr[pos], hv[pos] = hq[parent], hc[parent], hr[parent], hv[parent]
+            pos = parent
+    else:
+        pos = 0
+        while True:
+            child = 2 * pos + 1
+            if child >= size:
+                break
+            if child + 1 < size and _worse(
+                hq[child + 1], hc[child + 1], hr[child + 1], hq[child], hc[child], hr[child]
+            ):
+                child += 1
+            if not _worse(hq[child], hc[child], hr[child], q, c, r):
+                break
+            hq[pos], hc[pos], hr[pos], hv[pos] = hq[child], hc[child], hr[child], hv[child]
+            pos = child
+    hq[pos], hc[pos], hr[pos], hv[pos] = q, c, r, v
+    return size
+
+
+@njit(cache=True, nogil=True)
+def _sorted_heap(hq: np.ndarray, hc: np.ndarray, hr: np.ndarray, size: int) -> np.ndarray:
+    """Return the heap's slots best first (insertion sort: heaps here are small)."""
+    order = np.arange(size)
+    for i in range(1, size):
+        j = i
+        while j > 0 and _worse(
+            hq[order[j - 1]], hc[order[j - 1]], hr[order[j - 1]],
+            hq[order[j]], hc[order[j]], hr[order[j]],
+        ):  # fmt: skip
+            order[j - 1], order[j] = order[j], order[j - 1]
+            j -= 1
+    return order
+
+
+#: Two-hop neighbourhoods up to this many table slots are counted in a small hash table that
+#: stays in cache; bigger ones in the graph-sized scratch rows. On synth-1m the dense rows made
+#: every feature lookup a cache miss (p50 0.92 ms against cn_ra's 33 us).
+HASH_SLOTS_MAX = 1 << 16
+
+
+@njit(cache=True, nogil=True)
+def _hash(v: int, shift: int) -> int:
+    """Return the home slot of position v (Knuth's multiplicative hash, top bits)."""
+    return (((v & 0xFFFFFFFF) * 2654435761) & 0xFFFFFFFF) >> shift
+
+
+@njit(cache=True, nogil=True)
+def _slot(keys: np.ndarray, v: int, shift: int, mask: int, dense: bool) -> int:
+    """Return v's slot: v itself in dense mode, else its (or its free) hash-table slot."""
+    if dense:
+        return v
+    i = _hash(v, shift)
+    while keys[i] != v and keys[i] != -1:
+        i = (i + 1) & mask
+    return i
+
+
+@njit(cache=True, nogil=True)
+def _two_hop(
+    start: np.ndarray,
+    deg: np.ndarray,
+    indices: np.ndarray,
+    u: int,
+    walk: np.ndarray,
+    extra: np.ndarray,
+    dense: bool,
+    keys: np.ndarray,
+    shift: int,
+    c2: np.ndarray,
+    aa: np.ndarray,
+    ra: np.ndarray,
+    touched: np.ndarray,
+    mark: np.ndarray,
+    friend: int,
+) -> int:
+    """Count 2-step paths from u to everyone (c2) and the weighted sums; return the count.
+
+    Everything is indexed by slot (:func:`_slot`); touched lists the slots of everyone reached
+    in first-seen order. mark[slot] == friend marks u's friends, == friend + 1 marks u and
+    ``extra`` (never suggested); the sums are kept only for the others. In hash mode keys
+    holds each slot's position (-1: free); in dense mode the slot is the position.
+    """
+    mask = keys.shape[0] - 1
+    other = friend + 1
+    nt = 0
+    for t in range(walk.shape[0] + 1 + extra.shape[0]):
+        if t < walk.shape[0]:
+            x, m = walk[t], friend
+        elif t == walk.shape[0]:
+            x, m = u, other
+        else:
+            x, m = extra[t - walk.shape[0] - 1], other
+        i = _slot(keys, x, shift, mask, dense)
+        if not dense and keys[i] == -1:
+            keys[i], c2[i], mark[i] = x, 0, 0
+            touched[nt] = i
+            nt += 1
+        if mark[i] != friend:
+            mark[i] = m
+    for t in range(walk.shape[0]):
+        a = walk[t]
+        da = deg[a]
+        if da < 2:  # a knows only u: no path through a
+            continue
+        wa = rule_aa(da)
+        wr = rule_ra(da)
+        for j in range(start[a], start[a] + da):
+            b = indices[j]
+            i = _slot(keys, b, shift, mask, dense)
+            if dense:
+                if c2[i] == 0:
+                    touched[nt] = i
+                    nt += 1
+            elif keys[i] == -1:
+                keys[i], c2[i], mark[i] = b, 0, 0
+                aa[i], ra[i] = 0.0, 0.0
+                touched[nt] = i
+                nt += 1
+            c2[i] += 1
+            if mark[i] < friend:
+                aa[i] += wa
+                ra[i] += wr
+    return nt
+
+
+#: The rule's per-friend weights, compiled (scalar calls: numba inlines them).
+rule_aa = njit(cache=True, nogil=True)(rule.aa_weight)
+rule_ra = njit(cache=True, nogil=True)(rule.ra_weight)
+
+
+@njit(cache=True, nogil=True)
+def _stage_one(
+    rank: np.ndarray,
+    banned: np.ndarray,
+    dense: bool,
+    keys: np.ndarray,
+    c2: np.ndarray,
+    ra: np.ndarray,
+    touched: np.ndarray,
+    nt: int,
+    mark: np.ndarray,
+    friend: int,
+    n_cand: int,
+) -> np.ndarray:
+    """Return the slots of the best n_cand suggestable people by cn_ra (the rule's order)."""
+    hq = np.empty(n_cand, np.int64)
+    hc = np.empty(n_cand, np.int64)
+    hr = np.empty(n_cand, np.int64)
+    hv = np.empty(n_cand, np.int64)
+    size = 0
+    for t in range(nt):
+        i = touched[t]
+        v = i if dense else keys[i]
+        if mark[i] >= friend or banned[v]:
+            continue
+        c = c2[i]
+        q = math.floor(c * ra[i] * QUANTUM_INV + 0.5)
+        size = _sift_in(hq, hc, hr, hv, size, q, c, rank[v], i)
+    order = _sorted_heap(hq, hc, hr, size)
+    best: np.ndarray = hv[order]
+    return best
+
+
+@njit(cache=True, nogil=True)
+def _features_of(
+    start: np.ndarray,
+    deg: np.ndarray,
+    indices: np.ndarray,
+    du: int,
+    cands: np.ndarray,
+    dense: bool,
+    keys: np.ndarray,
+    shift: int,
+    c2: np.ndarray,
+    aa: np.ndarray,
+    ra: np.ndarray,
+    touched: np.ndarray,
+    nt: int,
+    mark: np.ndarray,
+    friend: int,
+    mmark: np.ndarray,
+    state: np.ndarray,
+    need_cluster: bool,
+    out: np.ndarray,
+) -> None:
+    """Fill out[i] with the features of (u, cands[i]) (positions) from the two-hop table."""
+    mask = keys.shape[0] - 1
+    buf = np.empty(max(du, 1), np.int64)
+    for i in range(cands.shape[0]):
+        v = cands[i]
+        sv, dv = start[v], deg[v]
+        p3 = 0
+        emb = 0
+        m = 0
+        # Only people two steps from u carry paths (c2 > 0): walk v's row, or, for a hub v
+        # whose row is longer, probe u's two-hop people in v's sorted row.
+        if nt * (1 + int(math.log2(dv + 1))) < dv:
+            for t in range(nt):
+                s = touched[t]
+                b = s if dense else keys[s]
+                if _in_row(indices, sv, sv + dv, b):
+                    p3 += c2[s]
+                    if mark[s] == friend:
+                        emb += c2[s]
+                        buf[m] = b
+                        m += 1
+        else:
+            for j in range(sv, sv + dv):
+                b = indices[j]
+                s = _slot(keys, b, shift, mask, dense)
+                if dense or keys[s] == b:
+                    p3 += c2[s]
+                    if mark[s] == friend:
+                        emb += c2[s]
+                        buf[m] = b
+                        m += 1
+        cn = m
+        edges = 0
+        if need_cluster and m >= 2:
+            ms = state[_MSTAMP]
+            state[_MSTAMP] = ms + 1
+            for t in range(m):
+                mmark[buf[t]] = ms
+            for t in range(m):
+                w = buf[t]
+                lo, dw = start[w], deg[w]
+                # Probe the m mutual friends in w's sorted row, or scan the row, whichever is
+                # fewer steps: a hub among the mutual friends would make a scan cost its degree.
+                if m * (1 + int(math.log2(dw + 1))) < dw:
+                    for s in range(m):
+                        if _in_row(indices, lo, lo + dw, buf[s]):
+                            edges += 1
+                else:
+                    for j in range(lo, lo + dw):
+                        if mmark[indices[j]] == ms:
+                            edges += 1
+            edges //= 2
+        s = _slot(keys, v, shift, mask, dense)
+        _fill(out, i, cn, aa[s], ra[s], du, dv, p3, emb, edges)
+
+
+@njit(cache=True, nogil=True)
+def _fill(
+    out: np.ndarray, i: int, cn: int, aa: float, ra: float, du: int, dv: int,
+    p3: int, emb: int, edges: int,
+) -> None:  # fmt: skip
+    """Write one row of features from the pair's raw counts."""
+    out[i, F_LOG_CN] = math.log1p(cn)
+    out[i, F_AA] = aa
+    out[i, F_RA] = ra
+    union = du + dv - cn
+    out[i, F_JACCARD] = cn / union if union > 0 else 0.0
+    out[i, F_LOG_DU] = math.log1p(du)
+    out[i, F_LOG_DV] = math.log1p(dv)
+    out[i, F_SHARE_U] = cn / du if du > 0 else 0.0
+    out[i, F_SHARE_V] = cn / dv if dv > 0 else 0.0
+    out[i, F_LOG_P3] = math.log1p(p3)
+    out[i, F_P3_DENSITY] = p3 / (du * dv) if du > 0 and dv > 0 else 0.0
+    out[i, F_EMBED] = emb / cn if cn > 0 else 0.0
+    out[i, F_CLUSTER] = edges / (cn * (cn - 1) / 2) if cn >= 2 else 0.0
+
+
+@njit(cache=True, nogil=True)
+def _reset(c2: np.ndarray, aa: np.ndarray, ra: np.ndarray, touched: np.ndarray, nt: int) -> None:
+    """Hand the two-hop scratch back zeroed."""
+    for i in range(nt):
+        b = touched[i]
+        c2[b] = 0
+        aa[b] = 0.0
+        ra[b] = 0.0
+
+
+@njit(cache=True, nogil=True)
+def candidates(
+    start: np.ndarray,
+    deg: np.ndarray,
+    indices: np.ndarray,
+    rank: np.ndarray,
+    banned: np.ndarray,
+    extra: np.ndarray,
+    u: int,
+    n_cand: int,
+    need_cluster: bool,
+    c2: np.ndarray,
+    aa: np.ndarray,
+    ra: np.ndarray,
+    touched: np.ndarray,
+    fmark: np.ndarray,
+    mmark: np.ndarray,
+    state: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return u's stage-1 candidates (best first by cn_ra), their mutual counts and features.
+
+    Parameters
+    ----------
+    start, deg, indices : numpy.ndarray
+        The rows (each sorted ascending).
+    rank : numpy.ndarray of int64
+        Id-order rank of each position.
+    banned : numpy.ndarray of bool
+        People never suggested.
+    extra : numpy.ndarray of int64
+        More people never suggested (blocks both ways).
+    u : int
+        The person's position.
+    n_cand : int
+        How many candidates stage 1 keeps.
+    need_cluster : bool
+        Whether to count the friendships among the mutual friends (the costliest feature).
+    c2, aa, ra, touched, fmark, mmark, state : numpy.ndarray
+        Per-thread scratch: zeroed int64, float64, float64, int64 arrays of the graph's size,
+        two stamp arrays (int64, graph-sized) and ``state`` (int64, 2 slots, starting at 1).
+        The graph-sized rows are used only when u's two-hop walk is too big for a
+        cache-sized hash table; they are handed back zeroed.
+
+    Returns
+    -------
+    cands : numpy.ndarray of int64
+        Positions, best first by cn_ra.
+    counts : numpy.ndarray of int64
+        Mutual-friend counts.
+    X : numpy.ndarray of float64
+        ``(len(cands), N_FEATURES)`` features.
+    """
+    walk = walk_order(start, deg, indices, rank, u)
+    need = 1 + walk.shape[0] + extra.shape[0]
+    for t in range(walk.shape[0]):
+        need += deg[walk[t]]
+    slots = 64
+    while slots < 2 * need:  # keep the table at most half full
+        slots *= 2
+    dense = slots > HASH_SLOTS_MAX
+    if dense:
+        keys = np.empty(1, np.int64)
+        shift = 0
+        stamp = state[_FSTAMP]
+        state[_FSTAMP] = stamp + 1
+        friend = 2 * stamp
+        hc2, haa, hra, htouched, hmark = c2, aa, ra, touched, fmark
+    else:
+        keys = np.full(slots, -1, np.int64)
+        shift = 32
+        while (1 << (32 - shift)) < slots:
+            shift -= 1
+        friend = 2
+        hc2 = np.empty(slots, np.int64)
+        haa = np.empty(slots, np.float64)
+        hra = np.empty(slots, np.float64)
+        htouched = np.empty(slots, np.int64)
+        hmark = np.empty(slots, np.int64)
+    nt = _two_hop(
+        start, deg, indices, u, walk, extra, dense, keys, shift, hc2, haa, hra, htouched,
+        hmark, friend,
+    )  # fmt: skip
+    best = _stage_one(rank, banned, dense, keys, hc2, hra, htouched, nt, hmark, friend, n_cand)
+    cands = np.empty(best.shape[0], np.int64)
+    counts = np.empty(best.shape[0], np.int64)
+    for i in range(best.shape[0]):
+        cands[i] = best[i] if dense else keys[best[i]]
+        counts[i] = hc2[best[i]]
+    X = np.empty((cands.shape[0], N_FEATURES), np.float64)
+    _features_of(
+        start, deg, indices, deg[u], cands, dense, keys, shift, hc2, haa, hra, htouched, nt,
+        hmark, friend, mmark, state, need_cluster, X,
+    )  # fmt: skip
+    if dense:
+        _reset(c2, aa, ra, touched, nt)
+    return cands, counts, X
+
+
+@njit(cache=True, nogil=True)
+def margins(
+    X: np.ndarray,
+    bias: float,
+    weights: np.ndarray,
+    roots: np.ndarray,
+    feature: np.ndarray,
+    threshold: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    value: np.ndarray,
+) -> np.ndarray:
+    """Return the model's margin (log-odds) of each row of X: bias + weights·x + Σ trees.
+
+    A tree is walked from ``roots[t]``: at an inner node go to ``left`` when
+    ``x[feature] <= threshold`` (scikit-learn's rule), else ``right``; a leaf (``left`` = -1)
+    adds its ``value``.
+    """
+    n = X.shape[0]
+    out = np.empty(n, np.float64)
+    nf = weights.shape[0]
+    for i in range(n):
+        s = bias
+        for f in range(nf):
+            s += weights[f] * X[i, f]
+        for t in range(roots.shape[0]):
+            node = roots[t]
+            while left[node] >= 0:
+                go_left = X[i, feature[node]] <= threshold[node]
+                node = left[node] if go_left else right[node]
+            s += value[node]
+        out[i] = s
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _explain(
+    start: np.ndarray,
+    deg: np.ndarray,
+    indices: np.ndarray,
+    hidden: np.ndarray,
+    extra: np.ndarray,
+    walk: np.ndarray,
+    rows: np.ndarray,
+) -> None:
+    """Fill rows[i, 2:] with the shown mutual friends of u and rows[i, 0], strongest first.
+
+    walk is u's friends in canonical order (fewest friends first, then id): the rule's
+    explanation order. Nobody in hidden or extra is named; they still count.
+    """
+    n = rows.shape[1] - 2
+    if n == 0:
+        return
+    m = walk.shape[0]
+    shown = np.empty(m, np.bool_)
+    ex = np.sort(extra)
+    for t in range(m):
+        w = walk[t]
+        shown[t] = not hidden[w] and not _in_row(ex, 0, ex.shape[0], w)
+    for i in range(rows.shape[0]):
+        v = rows[i, 0]
+        left = rows[i, 1]
+        named = 0
+        for t in range(m):
+            if left == 0 or named == n:
+                break
+            w = walk[t]
+            if _in_row(indices, start[w], start[w] + deg[w], v):
+                left -= 1
+                if shown[t]:
+                    rows[i, 2 + named] = w
+                    named += 1
+
+
+@njit(cache=True, nogil=True)
+def suggest(
+    start: np.ndarray,
+    deg: np.ndarray,
+    indices: np.ndarray,
+    rank: np.ndarray,
+    banned: np.ndarray,
+    hidden: np.ndarray,
+    extra: np.ndarray,
+    u: int,
+    n_cand: int,
+    need_cluster: bool,
+    k: int,
+    n_explain: int,
+    bias: float,
+    weights: np.ndarray,
+    roots: np.ndarray,
+    feature: np.ndarray,
+    threshold: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    value: np.ndarray,
+    c2: np.ndarray,
+    aa: np.ndarray,
+    ra: np.ndarray,
+    touched: np.ndarray,
+    fmark: np.ndarray,
+    mmark: np.ndarray,
+    state: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rank and explain u's best k introductions by the learned model, in one call.
+
+    Stage 1 (:func:`candidates`), the model (:func:`margins`, turned into a probability),
+    then the rule's order over the probabilities (quantised desc, mutual count desc, rank
+    asc) and the explanation.
+
+    Returns
+    -------
+    rows : numpy.ndarray of int64
+        ``(m, 2 + n_explain)``, best first: position, mutual count, named mutual friends
+        (-1 pads).
+    scores : numpy.ndarray of float64
+        The m probabilities.
+    """
+    cands, counts, X = candidates(
+        start, deg, indices, rank, banned, extra, u, n_cand, need_cluster,
+        c2, aa, ra, touched, fmark, mmark, state,
+    )  # fmt: skip
+    z = margins(X, bias, weights, roots, feature, threshold, left, right, value)
+    m = cands.shape[0]
+    kk = min(k, m)
+    hq = np.empty(kk, np.int64)
+    hc = np.empty(kk, np.int64)
+    hr = np.empty(kk, np.int64)
+    hv = np.empty(kk, np.int64)
+    p = np.empty(m, np.float64)
+    size = 0
+    for i in range(m):
+        p[i] = 1.0 / (1.0 + math.exp(-z[i]))
+        q = math.floor(p[i] * QUANTUM_INV + 0.5)
+        size = _sift_in(hq, hc, hr, hv, size, q, counts[i], rank[cands[i]], i)
+    order = _sorted_heap(hq, hc, hr, size)
+    rows = np.full((size, 2 + n_explain), -1, np.int64)
+    scores = np.empty(size, np.float64)
+    for j in range(size):
+        i = hv[order[j]]
+        rows[j, 0] = cands[i]
+        rows[j, 1] = counts[i]
+        scores[j] = p[i]
+    if n_explain > 0 and size > 0:
+        walk = walk_order(start, deg, indices, rank, u)
+        _explain(start, deg, indices, hidden, extra, walk, rows)
+    return rows, scores
+
+
+@njit(cache=True, nogil=True)
+def training_block(
+    start: np.ndarray,
+    deg: np.ndarray,
+    indices: np.ndarray,
+    rank: np.ndarray,
+    banned: np.ndarray,
+    users: np.ndarray,
+    n_cand: int,
+    c2: np.ndarray,
+    aa: np.ndarray,
+    ra: np.ndarray,
+    touched: np.ndarray,
+    fmark: np.ndarray,
+    mmark: np.ndarray,
+    state: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the stage-1 candidates and features of every user, concatenated.
+
+    Returns
+    -------
+    offsets : numpy.ndarray of int64
+        User i's rows are ``offsets[i] : offsets[i + 1]``.
+    cands : numpy.ndarray of int64
+        Candidate positions, best first by cn_ra within each user.
+    X : numpy.ndarray of float64
+        Their features (every feature, the mutual clustering included).
+    """
+    b = users.shape[0]
+    offsets = np.zeros(b + 1, np.int64)
+    X = np.empty((b * n_cand, N_FEATURES), np.float64)
+    cands = np.empty(b * n_cand, np.int64)
+    none = np.empty(0, np.int64)
+    for i in range(b):
+        cs, _, xs = candidates(
+            start, deg, indices, rank, banned, none, users[i], n_cand, True,
+            c2, aa, ra, touched, fmark, mmark, state,
+        )  # fmt: skip
+        lo = offsets[i]
+        hi = lo + cs.shape[0]
+        cands[lo:hi] = cs
+        X[lo:hi] = xs
+        offsets[i + 1] = hi
+    return offsets, cands[: offsets[b]], X[: offsets[b]]
+
+
+@njit(cache=True, nogil=True)
+def _merge_count(indices: np.ndarray, p: int, pe: int, q: int, qe: int) -> int:
+    """Return the size of the intersection of two sorted slices of indices."""
+    n = 0
+    while p < pe and q < qe:
+        s, t = indices[p], indices[q]
+        if s == t:
+            n += 1
+            p += 1
+            q += 1
+        elif s < t:
+            p += 1
+        else:
+            q += 1
+    return n
+
+
+@njit(cache=True, nogil=True)
+def pair_features(
+    start: np.ndarray, deg: np.ndarray, indices: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> np.ndarray:
+    """Return the features of each pair (a[i], b[i]) by sorted-row merges, for any pair.
+
+    The single-pair path (no two-hop walk), for pairs that are not anyone's candidates (the
+    evaluation's random pairs, ``rank`` over a given list). Same features, same values as
+    :func:`candidates` (the weighted sums are added in ascending degree order there; here in
+    id order, so they may differ in the last bit).
+    """
+    n = a.shape[0]
+    out = np.empty((n, N_FEATURES), np.float64)
+    for i in range(n):
+        u, v = a[i], b[i]
+        su, du = start[u], deg[u]
+        sv, dv = start[v], deg[v]
+        mut = np.empty(min(du, dv), np.int64)
+        m = 0
+        p, q = su, sv
+        while p < su + du and q < sv + dv:
+            s, t = indices[p], indices[q]
+            if s == t:
+                mut[m] = s
+                m += 1
+                p += 1
+                q += 1
+            elif s < t:
+                p += 1
+            else:
+                q += 1
+        mdeg = np.empty(m, np.int64)
+        for t in range(m):
+            mdeg[t] = deg[mut[t]]
+        mdeg.sort()
+        aas = 0.0
+        ras = 0.0
+        for t in range(m):
+            aas += rule_aa(mdeg[t])
+            ras += rule_ra(mdeg[t])
+        # 3-step paths u-x-y-v: for each friend y of v (y != u), the friends y shares with u.
+        p3 = 0
+        for j in range(sv, sv + dv):
+            y = indices[j]
+            if y != u:
+                p3 += _merge_count(indices, start[y], start[y] + deg[y], su, su + du)
+        emb = 0
+        edges = 0
+        for t in range(m):
+            w = mut[t]
+            emb += _merge_count(indices, start[w], start[w] + deg[w], su, su + du)
+            for s in range(t + 1, m):
+                if _in_row(indices, start[w], start[w] + deg[w], mut[s]):
+                    edges += 1
+        _fill(out, i, m, aas, ras, du, dv, p3, emb, edges)
+    return out
