@@ -113,7 +113,7 @@ def create_app(config: Mapping[str, Any] | None = None, store: GraphStore | None
     owns = store is None
     if store is None:
         store = open_configured_store(settings)
-    # A model file (``graphmatch train``) makes score=learned answerable; without one it is a 400.
+    # A model file (``graphmatch train``) makes score=learned answerable; without one it is a 422.
     matcher = Matcher(store, model=settings["MODEL_PATH"])
     app.extensions["graphmatch"] = Services(store, matcher, keys, owns_store=owns)
     if isinstance(store, JournaledStore):  # presence beside the journal: it survives restarts

@@ -93,7 +93,7 @@ SUGGEST_SCORE = string(
     enum=[*SCORES, LEARNED],
     default=DEFAULT_SCORE,
     description="Link-prediction score; `learned` needs a server started with a model "
-    "(`serve --model PATH`), else 400.",
+    "(`serve --model PATH`), else 422.",
 )
 DEGREE_CAP = integer(
     1, MAX_DEGREE_CAP, description="Ignore mutual friends with more friends than this."

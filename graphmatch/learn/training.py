@@ -35,6 +35,7 @@ from graphmatch.learn import _kernels
 from graphmatch.learn.features import FEATURES, index_rows
 from graphmatch.learn.model import Model
 from graphmatch.learn.ranker import _Scratch
+from graphmatch.rule import QUANTUM_INV
 
 __all__ = ["LEARNERS", "TrainingSet", "build_training_set", "train"]
 
@@ -213,7 +214,7 @@ def _one_round(
 def precision_at(ts: TrainingSet, scores: np.ndarray, k: int = 10) -> np.ndarray:
     """Return precision@k per person when their candidates are ranked by scores (the rule)."""
     out = np.zeros(ts.people)
-    q = np.floor(scores * 1e10 + 0.5)
+    q = np.floor(scores * QUANTUM_INV + 0.5)  # the rule's quantise, on an array
     for i in range(ts.people):
         lo, hi = ts.offsets[i], ts.offsets[i + 1]
         order = np.lexsort((ts.rank[lo:hi], -ts.counts[lo:hi], -q[lo:hi]))[:k]
