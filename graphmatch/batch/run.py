@@ -43,7 +43,7 @@ from graphmatch.index.csr import CSRIndex
 from graphmatch.index.live import LiveIndex
 from graphmatch.matcher import MAX_EXPLAIN, MAX_LIMIT
 from graphmatch.rule import DEFAULT_SCORE, check_score
-from graphmatch.stores.protocol import GraphStore, HasIndex, ListsBlocks
+from graphmatch.stores.protocol import Dismisses, GraphStore, HasIndex, ListsBlocks
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -452,18 +452,38 @@ def _index_of(store: _IndexedStore) -> CSRIndex:
 
 
 def _block_arrays(store: ListsBlocks, index: CSRIndex) -> tuple[np.ndarray, np.ndarray]:
-    """Return everyone's blocks-either-way as CSR arrays over index positions (rows sorted)."""
+    """Return whom each person's ranking skips, as CSR arrays over index positions (rows sorted).
+
+    Blocks count both ways; dismissals (a store with :class:`~graphmatch.Dismisses`) one way,
+    and only while the dismissed person is not a friend: the skipped are also never named as
+    mutual friends, and a friend may be.
+    """
     pos = index.pos
     n = len(index.ids)
     # From the block list, not one blocked_with call per person: at a million people those
     # calls took longer than ranking everyone.
     pairs = [(pos[a], pos[b]) for a, b in store.block_pairs() if a in pos and b in pos]
+    keys = []
+    if pairs:
+        ab = np.array(pairs, dtype=np.int64)
+        keys += [ab[:, 0] * n + ab[:, 1], ab[:, 1] * n + ab[:, 0]]
+    if isinstance(store, Dismisses):
+        start, deg, indices = index.rows()
+        gone = []
+        for a, b in store.dismissals():
+            x, y = pos.get(a), pos.get(b)
+            if x is None or y is None:
+                continue
+            row = indices[start[x] : start[x] + deg[x]]  # sorted: a friend is one probe
+            i = int(np.searchsorted(row, y))
+            if i == row.shape[0] or row[i] != y:
+                gone.append(x * n + y)
+        keys.append(np.array(gone, dtype=np.int64))
     ptr = np.zeros(n + 1, np.int64)
-    if not pairs:
+    if not keys:
         return ptr, np.zeros(0, np.int64)
-    ab = np.array(pairs, dtype=np.int64)
-    # Both directions, each (person, other) once, sorted by person then other.
-    key = np.unique(np.concatenate([ab[:, 0] * n + ab[:, 1], ab[:, 1] * n + ab[:, 0]]))
+    # Each (person, other) once, sorted by person then other.
+    key = np.unique(np.concatenate(keys))
     np.cumsum(np.bincount(key // n, minlength=n), out=ptr[1:])
     return ptr, key % n
 

@@ -71,6 +71,28 @@ def test_batch_equals_suggest_for_every_person_with_blocks_and_opt_outs(score: s
         assert [s for _, s, _, _ in got[person]] == pytest.approx([s for _, s, _, _ in slow])
 
 
+def test_batch_skips_dismissed_people_like_suggest() -> None:
+    G = _small_graph()
+
+    def dismissing(index: str) -> gm.MemoryStore:
+        store = _with_consent(G.copy(), index)
+        plain = gm.Matcher(store)
+        for person in ("p0", "p8", "p21"):  # each dismisses their top two
+            for s in plain.suggest(person, 2):
+                store.dismiss(person, s.person)
+        friend = next(iter(G["p8"]))
+        store.dismiss("p8", friend)  # a friend already: still named as a mutual friend
+        return store
+
+    got = _batch(dismissing("off"), k=7, block_size=9, explain=3)
+    want = gm.Matcher(dismissing("sync"))
+    for person in G:
+        assert got[person] == _as_tuples(want.suggest(person, 7, explain=3)), person
+    store = dismissing("off")
+    for person in ("p0", "p8", "p21"):
+        assert not set(store.dismissed(person)) & {v for v, _, _, _ in got[person]}
+
+
 def test_batch_honours_the_degree_cap_like_suggest() -> None:
     G = _small_graph()
     store = _with_consent(G, "off")
