@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import logging
 import signal
@@ -255,6 +256,11 @@ def serve(
         if network is not None:  # presence lives in the app, so check in after create_app
             print(f"graphmatch: {check_in_demo_event(app, network)}", file=sys.stderr, flush=True)
         stop_log = accesslog.configure(str(config["ACCESS_LOG"]), sys.stderr)
+        # The loaded graph is millions of long-lived dicts the cyclic collector would walk
+        # again and again: at 100k people a full collection paused a read 665 ms, 84 ms once
+        # frozen (`graphmatch bench --writes 1000 --gc-freeze`, docs/performance.md).
+        gc.collect()
+        gc.freeze()
         server: Any = create_server(app, host, port, threads, config)
         json_server_errors(server)  # waitress' own 400/431/413/501 answers in JSON too
         # The Host check (api.guard) accepts the loopback names with this port only.
