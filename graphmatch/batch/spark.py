@@ -2,8 +2,9 @@
 
 The job ranks by the one rule of :mod:`graphmatch.rule`, so its output equals the in-process
 batch (:func:`graphmatch.batch.run_batch`) row for row: the same candidates (distance 2,
-never the person, a friend, anyone blocked either way, or anyone who opted out of
-discovery), the same scores bit for bit, the same order and the same named mutual friends.
+never the person, a friend, anyone blocked either way, anyone who opted out of discovery,
+or anyone the person dismissed), the same scores bit for bit, the same order and the same
+named mutual friends.
 
 How each part of the rule is kept on the JVM:
 
@@ -60,6 +61,7 @@ from pyspark.sql import types as T
 
 from graphmatch.errors import InvalidInput
 from graphmatch.rule import DEFAULT_SCORE, QUANTUM_INV, WEIGHTED, aa_weight, check_score, ra_weight
+from graphmatch.stores.protocol import Dismisses
 
 __all__ = [
     "RESULT_COLUMNS",
@@ -107,12 +109,16 @@ class BatchFrames:
         ``a, b``: a blocked b (both are hidden from each other).
     consent : DataFrame
         ``id, discoverable, show_as_mutual`` (booleans; a missing row or null means True).
+    dismissals : DataFrame, optional
+        ``a, b``: a dismissed b ("not interested"): b is never suggested to a (one way; a
+        friend is never suggested anyway, and is still named as a mutual friend).
     """
 
     people: DataFrame
     friendships: DataFrame
     blocks: DataFrame
     consent: DataFrame
+    dismissals: DataFrame | None = None
 
 
 @dataclass
@@ -312,6 +318,11 @@ def frames_from_store(spark: SparkSession, store: Any) -> BatchFrames:
         consent=_consent_frame(
             spark, [(p, p not in off, p not in hidden) for p in sorted(off | hidden)]
         ),
+        dismissals=(
+            _shipped(spark.createDataFrame(store.dismissals(), _PAIRS))
+            if isinstance(store, Dismisses)
+            else None
+        ),
     )
 
 
@@ -319,8 +330,9 @@ def frames_from_parquet(spark: SparkSession, folder: str) -> BatchFrames:
     """Read the inputs from Parquet datasets the executors can reach.
 
     ``FOLDER/friendships`` (columns ``a, b``) is required; ``FOLDER/people`` (``id``),
-    ``FOLDER/blocks`` (``a, b``) and ``FOLDER/consent`` (``id, discoverable,
-    show_as_mutual``) are read when present.
+    ``FOLDER/blocks`` (``a, b``), ``FOLDER/consent`` (``id, discoverable,
+    show_as_mutual``) and ``FOLDER/dismissals`` (``a, b``: a dismissed b) are read when
+    present.
 
     Parameters
     ----------
@@ -358,6 +370,7 @@ def frames_from_parquet(spark: SparkSession, folder: str) -> BatchFrames:
         friendships=read("friendships", _PAIRS, True),
         blocks=read("blocks", _PAIRS, False),
         consent=read("consent", _CONSENT, False),
+        dismissals=read("dismissals", _PAIRS, False),
     )
 
 
@@ -494,8 +507,12 @@ def rank_frame(
     pairs = pairs.join(excl.distinct(), ["u", "v"], "left_anti")
     cols = ["cnt", *(["ws"] if weighted else [])]
     both = pairs.unionByName(pairs.select(F.col("v").alias("u"), F.col("u").alias("v"), *cols))
-    # Never anyone who opted out of discovery.
+    # Never anyone who opted out of discovery, nor anyone u dismissed (one way; friends are
+    # already gone, so only strangers are dropped and no explanation changes).
     both = both.join(banned, "v", "left_anti")
+    if frames.dismissals is not None:
+        gone = frames.dismissals.select(F.col("a").alias("u"), F.col("b").alias("v"))
+        both = both.join(gone, ["u", "v"], "left_anti")
 
     cnt = F.col("cnt")
     if score == "common_neighbors":

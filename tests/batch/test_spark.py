@@ -52,11 +52,20 @@ def _consent(
     return store
 
 
+# Dismissals: each of these dismisses their two best suggestions, and p8 also a friend.
+_DISMISSING = ("p0", "p8", "p21")
+
+
 def _synthetic() -> gm.MemoryStore:
     """String ids whose string order is not numeric order, an isolated person, consent cases."""
     G = nx.relabel_nodes(nx.gnp_random_graph(70, 0.08, seed=11), lambda i: f"p{i}")
     G.add_node("p_alone")
-    return _consent(gm.MemoryStore(G, index="off"), _BLOCKS, "p5", "p6", "p7")
+    store = _consent(gm.MemoryStore(G, index="off"), _BLOCKS, "p5", "p6", "p7")
+    for person in _DISMISSING:
+        for s in gm.Matcher(store).suggest(person, 2):
+            store.dismiss(person, s.person)
+    store.dismiss("p8", min(G["p8"]))
+    return store
 
 
 @pytest.fixture(scope="module")
@@ -142,9 +151,10 @@ def test_spark_equals_the_process_batch_on_a_synthetic_graph(
 ) -> None:
     store, frames = synthetic
     _compare(tmp_path, store, frames, score=score, k=7, explain=2, max_degree=cap)
-    _check_consent(
-        sp.read_jsonl_parts(tmp_path / "spark.jsonl"), _BLOCKS, {"p5", "p7"}, {"p6", "p7"}
-    )
+    jsonl = sp.read_jsonl_parts(tmp_path / "spark.jsonl")
+    _check_consent(jsonl, _BLOCKS, {"p5", "p7"}, {"p6", "p7"})
+    for person, sugg in _rows(jsonl):
+        assert not set(store.dismissed(person)) & {v for v, *_ in sugg}
 
 
 # ego-Facebook's two-hop join is 9.3M pair rows uncapped. Jaccard (counts only) runs
@@ -233,7 +243,7 @@ def test_cli_spark_engine_from_an_edge_list_and_from_parquet_writes_the_process_
         _cli(*common, "--graph", str(graph), "--engine", "spark", "--resume", "--out", "x.jsonl")
 
 
-def test_parquet_input_with_blocks_and_consent_equals_the_store(
+def test_parquet_input_with_blocks_consent_and_dismissals_equals_the_store(
     tmp_path: Path, spark: Any, synthetic: tuple[gm.MemoryStore, sp.BatchFrames]
 ) -> None:
     store, frames = synthetic
@@ -242,6 +252,8 @@ def test_parquet_input_with_blocks_and_consent_equals_the_store(
     frames.people.write.parquet(str(src / "people"))
     frames.blocks.write.parquet(str(src / "blocks"))
     frames.consent.write.parquet(str(src / "consent"))
+    assert frames.dismissals is not None
+    frames.dismissals.write.parquet(str(src / "dismissals"))
     _compare(
         tmp_path, store, sp.frames_from_parquet(spark, str(src)), score="cn_ra", k=6, explain=2
     )
