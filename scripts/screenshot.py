@@ -85,7 +85,9 @@ def _shrink(path: Path, colours: int = 64) -> None:
     except ImportError:
         return
     with Image.open(path) as im:
-        small = im.convert("RGB").quantize(colours, method=Image.Quantize.MEDIANCUT, dither=0)
+        small = im.convert("RGB").quantize(
+            colours, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+        )
     small.save(path, optimize=True)
 
 
