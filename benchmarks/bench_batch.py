@@ -276,6 +276,13 @@ def _spark(
         seconds = time.perf_counter() - t
         timer.cancel()
         stages = [s for s in engines.spark_stages(spark) if s["stage"] not in first]
+        # The two heaviest stages (the two-hop join and the aggregation): median and slowest
+        # task, to see whether hubs skew them.
+        for s in sorted(stages, key=lambda s: s["run_s"], reverse=True)[:2]:
+            try:
+                s["task_spread"] = engines.spark_task_spread(spark, s["stage"])
+            except (OSError, ValueError, KeyError) as exc:  # the REST API did not answer
+                s["task_spread"] = f"unavailable: {exc}"
         memory = engines.spark_peak_memory(spark)
         jvm = engines.jvm_peak_rss_bytes(spark)
         same = status == "done" and sp.read_jsonl_parts(out) == reference.read_bytes()

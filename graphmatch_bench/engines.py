@@ -29,6 +29,7 @@ __all__ = [
     "project_cluster",
     "spark_peak_memory",
     "spark_stages",
+    "spark_task_spread",
     "two_hop_rows",
 ]
 
@@ -117,6 +118,47 @@ def spark_stages(spark: Any) -> list[dict[str, Any]]:
             }
         )
     return sorted(out, key=lambda s: s["stage"])
+
+
+def spark_task_spread(spark: Any, stage: int, attempt: int = 0) -> dict[str, float]:
+    """Return the median and the slowest task of one stage: run time and records written.
+
+    A hub's pairs are all made by the join task that holds the hub's key, so a skewed
+    two-hop join shows as a slowest task far above the median in the stage that joins.
+
+    Parameters
+    ----------
+    spark : pyspark.sql.SparkSession
+        A session started with its UI.
+    stage, attempt : int
+        The stage (see :func:`spark_stages`) and its attempt.
+
+    Returns
+    -------
+    dict
+        ``median_run_s``, ``max_run_s``, ``median_records``, ``max_records`` (shuffle records
+        written per task) and ``max_over_median`` (of the run times; 0 when the median is 0).
+
+    Raises
+    ------
+    ValueError
+        If the session has no UI.
+
+    Examples
+    --------
+    >>> spark_task_spread(spark, 7)["max_over_median"]  # doctest: +SKIP
+    4.2
+    """
+    q = _rest(spark, f"stages/{stage}/{attempt}/taskSummary?quantiles=0.5,1.0")
+    run = q.get("executorRunTime", [0.0, 0.0])
+    records = (q.get("shuffleWriteMetrics") or {}).get("writeRecords", [0.0, 0.0])
+    return {
+        "median_run_s": run[0] / 1e3,
+        "max_run_s": run[1] / 1e3,
+        "median_records": float(records[0]),
+        "max_records": float(records[1]),
+        "max_over_median": run[1] / run[0] if run[0] else 0.0,
+    }
 
 
 def jvm_peak_rss_bytes(spark: Any) -> int | None:

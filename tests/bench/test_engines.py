@@ -67,3 +67,49 @@ def test_a_tiny_target_still_needs_one_core_and_one_partition() -> None:
         target_people=5,
     )
     assert (p.cores, p.partitions) == (1, 1)
+
+
+def test_task_spread_reads_the_median_and_the_slowest_task_of_a_stage(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from graphmatch_bench import engines
+
+    asked: list[str] = []
+
+    def rest(spark: object, path: str) -> object:
+        asked.append(path)
+        return {
+            "quantiles": [0.5, 1.0],
+            "executorRunTime": [2000.0, 9000.0],
+            "shuffleWriteMetrics": {"writeRecords": [10.0, 70.0]},
+        }
+
+    monkeypatch.setattr(engines, "_rest", rest)
+    spread = engines.spark_task_spread(object(), 12)
+    assert asked == ["stages/12/0/taskSummary?quantiles=0.5,1.0"]
+    assert spread == {
+        "median_run_s": 2.0,
+        "max_run_s": 9.0,
+        "median_records": 10.0,
+        "max_records": 70.0,
+        "max_over_median": 4.5,
+    }
+
+
+def test_stages_sum_memory_and_disk_spill_and_sort_by_stage(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from graphmatch_bench import engines
+
+    docs = [
+        {"stageId": 3, "name": "count at x.py:1", "numCompleteTasks": 2, "executorRunTime": 1500,
+         "executorCpuTime": 10**9, "shuffleWriteBytes": 7, "memoryBytesSpilled": 5,
+         "diskBytesSpilled": 1},
+        {"stageId": 1, "name": "save", "numCompleteTasks": 1},
+    ]  # fmt: skip
+    monkeypatch.setattr(engines, "_rest", lambda spark, path: docs)
+    stages = engines.spark_stages(object())
+    assert [s["stage"] for s in stages] == [1, 3]
+    assert stages[1]["name"] == "count"
+    assert (stages[1]["run_s"], stages[1]["cpu_s"], stages[1]["spill_bytes"]) == (1.5, 1.0, 6)
+    assert stages[0]["shuffle_write_bytes"] == 0
