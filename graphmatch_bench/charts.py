@@ -113,7 +113,8 @@ def evaluation_precision(data: list[dict[str, Any]], out: Path) -> Path:
         means = [i["mean"] for i in iv]
         err = [[i["mean"] - i["low"] for i in iv], [i["high"] - i["mean"] for i in iv]]
         xs = range(len(names))
-        ax.bar(xs, means, yerr=err, color=_COLOURS[: len(names)], capsize=2, width=0.75)
+        colours = [_COLOURS[_SCORES.index(s)] for s in names]
+        ax.bar(xs, means, yerr=err, color=colours, capsize=2, width=0.75)
         ax.set_title(g["graph"], fontsize=9)
         ax.set_xticks(list(xs), [_short(s) for s in names], rotation=45, ha="right")
         ax.grid(axis="x", visible=False)
@@ -346,7 +347,7 @@ def spark_hubs(data: dict[str, Any], out: Path) -> Path:
         "no cap" if r["params"]["max_degree"] is None else f"cap {r['params']['max_degree']}"
         for r in runs
     ]
-    fig, (ax_r, ax_s) = plt.subplots(1, 2, figsize=(9, 2.8))
+    fig, (ax_r, ax_s, ax_k) = plt.subplots(1, 3, figsize=(11, 2.8))
     xs = list(range(len(runs)))
     rows = [r["two_hop_rows"] / 1e6 for r in runs]
     ax_r.bar(xs, rows, color="#4c78a8")
@@ -361,7 +362,14 @@ def spark_hubs(data: dict[str, Any], out: Path) -> Path:
     for x, v in zip(xs, rows, strict=True):
         ax_r.annotate(f"{v:.1f}M", (x, v), xytext=(0, 2), textcoords="offset points",
                       ha="center", fontsize=7)  # fmt: skip
-    for ax in (ax_r, ax_s):
+    skew = [_spread(r) for r in runs]
+    ax_k.bar(xs, skew, color="#e45756")
+    ax_k.axhline(1, color="black", linewidth=0.8)
+    ax_k.set_ylabel("slowest / median task, heaviest stage")
+    for x, v in zip(xs, skew, strict=True):
+        ax_k.annotate(f"{v:.1f}x" if v else "-", (x, v), xytext=(0, 2),
+                      textcoords="offset points", ha="center", fontsize=7)  # fmt: skip
+    for ax in (ax_r, ax_s, ax_k):
         ax.set_xticks(xs, labels)
         ax.grid(axis="x", visible=False)
     fig.suptitle(
@@ -371,6 +379,13 @@ def spark_hubs(data: dict[str, Any], out: Path) -> Path:
     )
     fig.tight_layout()
     return _save(fig, out)
+
+
+def _spread(run: dict[str, Any]) -> float:
+    """Return the slowest task over the median one in a run's heaviest Spark stage, or 0."""
+    heavy = run.get("spark_heaviest_stage")
+    spread = heavy.get("task_spread") if isinstance(heavy, dict) else None
+    return float(spread["max_over_median"]) if isinstance(spread, dict) else 0.0
 
 
 def merge_hub_runs(paths: Sequence[Path], out: Path) -> Path:

@@ -57,6 +57,7 @@ def _batch(people: int, spark: bool) -> dict[str, Any]:
         "spark_s": 200.0,
         "spark_shuffle_mib": 275,
         "spark_jvm_peak_rss_mib": 2000,
+        "spark_heaviest_stage": {"stage": 7, "task_spread": {"max_over_median": 3.5}},
     }
     return run
 
