@@ -3,7 +3,7 @@
 Usage (one command, seeded)::
 
     .venv/bin/python benchmarks/evaluate_all.py --seed 7 --sample 2000 --jobs 2 \
-        --json docs/evaluation-results.json > docs/evaluation-tables.md
+        --json docs/data/evaluation.json > evaluation-tables.md
 
 For each graph it hides 10% of friendships (per-person quota, see graphmatch.evaluation.run),
 ranks a seeded sample of people with every score and the ``random`` baseline, and prints a
@@ -34,6 +34,8 @@ GRAPHS = {
     "Twitch FR": "twitch/FR/FR_edges.csv",
 }
 NEW = "cn_ra"
+#: The classic scores cn_ra is compared with (graphmatch.SCORES has cn_ra itself too).
+CLASSIC = tuple(s for s in SCORES if s != NEW)
 
 
 def run_one(name: str, path: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -46,15 +48,15 @@ def run_one(name: str, path: str, args: argparse.Namespace) -> dict[str, Any]:
         sample_people=args.sample,
         progress=not args.quiet,
     )
-    best = res.best("precision", among=SCORES)
+    best = res.best("precision", among=CLASSIC)
     data = res.as_dict()
     data["graph"] = name
     data["best_classic"] = best
     data["margins"] = {
-        metric: res.difference(NEW, res.best(metric, among=SCORES), metric).as_dict()
+        metric: res.difference(NEW, res.best(metric, among=CLASSIC), metric).as_dict()
         for metric in METRICS
     }
-    data["margins_vs"] = {m: res.best(m, among=SCORES) for m in METRICS}
+    data["margins_vs"] = {m: res.best(m, among=CLASSIC) for m in METRICS}
     data["table"] = res.table()
     data["summary"] = res.summary()
     return data
