@@ -493,7 +493,16 @@ def rank_frame(
     )
     pairs = pairs.join(excl.distinct(), ["u", "v"], "left_anti")
     cols = ["cnt", *(["ws"] if weighted else [])]
-    both = pairs.unionByName(pairs.select(F.col("v").alias("u"), F.col("u").alias("v"), *cols))
+    # Both directions from one scan of the pairs. A union of the pairs with their mirror has
+    # the two-hop join in both branches, and Spark ran it twice (two identical stages, each
+    # the job's heaviest, on ego-Facebook and synth 100k/1M; benchmarks/bench_batch.py).
+    flip = F.explode(
+        F.array(
+            F.struct(F.col("u").alias("a"), F.col("v").alias("b")),
+            F.struct(F.col("v").alias("a"), F.col("u").alias("b")),
+        )
+    ).alias("e")
+    both = pairs.select(flip, *cols).select(F.col("e.a").alias("u"), F.col("e.b").alias("v"), *cols)
     # Never anyone who opted out of discovery.
     both = both.join(banned, "v", "left_anti")
 
