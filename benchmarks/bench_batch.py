@@ -99,6 +99,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--spark-partitions", type=int, default=8, help="shuffle partitions (8)")
     p.add_argument("--spark-memory", default="4g", help="Spark driver memory (local mode: 4g)")
     p.add_argument("--spark-timeout", type=float, default=3600, help="cancel Spark after S s")
+    p.add_argument(
+        "--spark-conf",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="more Spark settings, e.g. spark.sql.autoBroadcastJoinThreshold=-1 (repeatable)",
+    )
     args = p.parse_args(argv)
 
     t = time.perf_counter()
@@ -252,11 +259,13 @@ def _spark(
         return {"spark_s": f"skipped: {exc}"}
     from graphmatch_bench import engines
 
+    conf = dict(kv.split("=", 1) for kv in args.spark_conf)
     spark = sp.session(
         args.master,
         shuffle_partitions=args.spark_partitions,
         ui=True,
         spark__driver__memory=args.spark_memory,
+        **{k.replace(".", "__"): v for k, v in conf.items()},
     )
     timer = threading.Timer(args.spark_timeout, spark.sparkContext.cancelAllJobs)
     try:
@@ -295,6 +304,7 @@ def _spark(
         "spark_status": status,
         "spark_master": args.master,
         "spark_partitions": args.spark_partitions,
+        "spark_conf": conf,
         "spark_s": round(seconds, 1),
         "spark_shuffle_mib": round(shuffled / 2**20),
         "spark_run_s": round(sum(s["run_s"] for s in stages), 1),
