@@ -300,7 +300,7 @@ def batch_engines(runs: Sequence[dict[str, Any]], out: Path) -> Path:
                     continue
                 y = len(runs) - 1 - g + (len(_ENGINES) / 2 - e - 0.5) * height
                 ax.barh(y, value, height=height, color=colours[e], label=engine[0])
-                text = f"{value:.3g} s" if which == 1 else f"{value:,.0f} MiB"
+                text = f"{_secs(value)} s" if which == 1 else f"{value:,.0f} MiB"
                 ax.annotate(text, (value, y), xytext=(3, -2.5), textcoords="offset points",
                             fontsize=7)  # fmt: skip
         ax.set_yticks(range(len(runs))[::-1], labels)
@@ -315,7 +315,7 @@ def batch_engines(runs: Sequence[dict[str, Any]], out: Path) -> Path:
     load = max(r["machine"]["load_average_start"][0] for r in runs)
     fig.suptitle(
         f"Everyone's top-10: in-process batch, scipy, Spark local[2] "
-        f"(2 cores shared with other work, load up to {load:.1f})",
+        f"(2 cores shared with other work, load average at start up to {load:.1f})",
         fontsize=10,
     )
     fig.tight_layout(rect=(0, 0.07, 1, 1))
@@ -343,10 +343,7 @@ def spark_hubs(data: dict[str, Any], out: Path) -> Path:
     import matplotlib.pyplot as plt
 
     runs = data["runs"]
-    labels = [
-        "no cap" if r["params"]["max_degree"] is None else f"cap {r['params']['max_degree']}"
-        for r in runs
-    ]
+    labels = [_hub_label(r) for r in runs]
     fig, (ax_r, ax_s, ax_k) = plt.subplots(1, 3, figsize=(11, 2.8))
     xs = list(range(len(runs)))
     rows = [r["two_hop_rows"] / 1e6 for r in runs]
@@ -381,6 +378,20 @@ def spark_hubs(data: dict[str, Any], out: Path) -> Path:
     return _save(fig, out)
 
 
+def _hub_label(run: dict[str, Any]) -> str:
+    """Return a hub run's label: its cap, and whether broadcast joins were off."""
+    cap = run["params"]["max_degree"]
+    label = "no cap" if cap is None else f"cap {cap}"
+    if (run.get("spark_conf") or {}).get("spark.sql.autoBroadcastJoinThreshold") == "-1":
+        label += "\nshuffle join"
+    return label
+
+
+def _secs(seconds: float) -> str:
+    """Format seconds with three significant digits, whole seconds from 100 up."""
+    return f"{seconds:,.0f}" if seconds >= 100 else f"{seconds:.3g}"
+
+
 def _spread(run: dict[str, Any]) -> float:
     """Return the slowest task over the median one in a run's heaviest Spark stage, or 0."""
     heavy = run.get("spark_heaviest_stage")
@@ -409,7 +420,13 @@ def merge_hub_runs(paths: Sequence[Path], out: Path) -> Path:
     runs = [_load(p) for p in paths]
     for r in runs:
         r.pop("spark_stages", None)  # the per-stage detail stays in the per-run files
-    runs.sort(key=lambda r: (r["params"]["max_degree"] is not None, r["params"]["max_degree"] or 0))
+    runs.sort(
+        key=lambda r: (
+            r["params"]["max_degree"] is not None,
+            r["params"]["max_degree"] or 0,
+            _hub_label(r),
+        )
+    )
     out.write_text(json.dumps({"graph": runs[0]["graph"], "runs": runs}, indent=2) + "\n")
     return out
 

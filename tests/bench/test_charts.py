@@ -76,10 +76,12 @@ def _write_data(folder: Path) -> None:
     (folder / "batch-small.json").write_text(json.dumps(_batch(1000, True)))
     (folder / "batch-big.json").write_text(json.dumps(_batch(100_000, False)))
     caps = []
-    for cap in (None, 100, 50):
+    for cap in (None, 100, 50, "shuffle"):
         run = _batch(1000, True)
-        run["params"]["max_degree"] = cap
-        run["two_hop_rows"] = 9_000_000 if cap is None else cap * 10_000
+        run["params"]["max_degree"] = None if cap == "shuffle" else cap
+        if cap == "shuffle":
+            run["spark_conf"] = {"spark.sql.autoBroadcastJoinThreshold": "-1"}
+        run["two_hop_rows"] = cap * 10_000 if isinstance(cap, int) else 9_000_000
         path = folder / f"hub-{cap}.json"
         path.write_text(json.dumps(run))
         caps.append(path)
@@ -114,7 +116,7 @@ def test_every_chart_is_valid_svg_without_a_date_and_the_same_bytes_when_redrawn
     precision = (tmp_path / "one" / "evaluation-precision.svg").read_text()
     assert "Tiny A" in precision and "Tiny B" in precision
     hubs = (tmp_path / "one" / "spark-hubs.svg").read_text()
-    assert "no cap" in hubs and "cap 50" in hubs
+    assert "no cap" in hubs and "cap 50" in hubs and "shuffle join" in hubs
 
 
 def test_a_missing_data_file_skips_its_chart_and_says_so(tmp_path: Path) -> None:
