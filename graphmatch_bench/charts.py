@@ -362,7 +362,7 @@ def spark_hubs(data: dict[str, Any], out: Path) -> Path:
     skew = [_spread(r) for r in runs]
     ax_k.bar(xs, skew, color="#e45756")
     ax_k.axhline(1, color="black", linewidth=0.8)
-    ax_k.set_ylabel("slowest / median task, heaviest stage")
+    ax_k.set_ylabel("slowest / median task")
     for x, v in zip(xs, skew, strict=True):
         ax_k.annotate(f"{v:.1f}x" if v else "-", (x, v), xytext=(0, 2),
                       textcoords="offset points", ha="center", fontsize=7)  # fmt: skip
@@ -371,7 +371,8 @@ def spark_hubs(data: dict[str, Any], out: Path) -> Path:
         ax.grid(axis="x", visible=False)
     fig.suptitle(
         f"Hubs: the degree cap bounds Spark's two-hop join ({data['graph']}, "
-        f"largest degree {runs[0]['max_degree_in_graph']:,}; Spark wall time on the bars)",
+        f"largest degree {runs[0]['max_degree_in_graph']:,}; Spark wall time on the bars; "
+        "tasks of the heaviest stage)",
         fontsize=10,
     )
     fig.tight_layout()
