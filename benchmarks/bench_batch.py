@@ -4,6 +4,8 @@ Usage::
 
     python benchmarks/bench_batch.py --people 100000 --friendships 1000000 [--no-spark]
     python benchmarks/bench_batch.py --graph tests/data/facebook_combined.txt.gz
+    python benchmarks/bench_batch.py --people 100000 --friendships 1000000 --scipy \
+        --spark-memory 8g --output docs/data/batch-synth-100k.json
 
 The graph is ``graphmatch_bench.data.synthetic_edges`` (seed_data's generator, cached on
 disk); ids are ``str(position)``. Columns:
@@ -16,24 +18,40 @@ disk); ids are ``str(position)``. Columns:
   disturbs less than wall time;
 - **legacy JSONL encode**: the per-suggestion f-string writer this replaced, encoding the
   same blocks (no ranking), for the before/after;
-- **Spark local[2]**: ``run_spark_batch`` to JSONL on the same graph, shuffle bytes from
-  Spark's task metrics, and whether its output equals the in-process file byte for byte.
+- **scipy** (``--scipy``): ``A[block] @ A`` less self and friends, top-k per row, on the same
+  threads (common neighbours; over 200k people 8 random blocks, extrapolated);
+- **Spark local[2]**: ``run_spark_batch`` to JSONL on the same graph, shuffle bytes, task
+  run time and peak memory from Spark's REST API (``graphmatch_bench.engines``), the JVM's
+  peak RSS, the two-hop rows, and whether its output equals the in-process file byte for
+  byte; ``--spark-timeout`` cancels it (reported, with the stages it finished).
+
+Peak memory is the kernel's high-water mark of this process (reset before each part), so
+the ranking's is the graph and index plus the ranking's own; ``--output FILE`` writes every
+number as JSON (the data ``scripts/charts`` draws).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
+import random
 import resource
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
 
 import graphmatch as gm
 from graphmatch.batch.run import Block, JsonlSink, ParquetSink, iter_blocks, run_batch
+from graphmatch_bench.engines import two_hop_rows
+from graphmatch_bench.timing import peak_rss_bytes, reset_peak
 
 
 def _legacy_encode(block: Block) -> bytes:
@@ -75,6 +93,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--master", default="local[2]")
     p.add_argument("--max-degree", type=int, help="degree cap (both engines)")
     p.add_argument("--json", action="store_true", help="print the numbers as JSON too")
+    p.add_argument("--output", metavar="FILE", help="also write the numbers as JSON to FILE")
+    p.add_argument("--scipy", action="store_true", help="add scipy's block products")
+    p.add_argument("--no-legacy", action="store_true", help="skip the legacy encode column")
+    p.add_argument("--spark-partitions", type=int, default=8, help="shuffle partitions (8)")
+    p.add_argument("--spark-memory", default="4g", help="Spark driver memory (local mode: 4g)")
+    p.add_argument("--spark-timeout", type=float, default=3600, help="cancel Spark after S s")
+    p.add_argument(
+        "--spark-conf",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="more Spark settings, e.g. spark.sql.autoBroadcastJoinThreshold=-1 (repeatable)",
+    )
     args = p.parse_args(argv)
 
     t = time.perf_counter()
@@ -94,26 +125,43 @@ def main(argv: list[str] | None = None) -> int:
     warm = next(iter_blocks(store, block_size=1000, threads=args.threads, index=index, **kw))
     JsonlSink(Path("unused.jsonl")).encode(warm)
     t, c = time.perf_counter(), time.process_time()
+    reset_peak()
+    t, c = time.perf_counter(), time.process_time()
     blocks = list(iter_blocks(store, threads=args.threads, index=index, **kw))
     rank, rank_cpu = time.perf_counter() - t, time.process_time() - c
-    t = time.perf_counter()
-    for block in blocks:
-        _legacy_encode(block)
-    legacy = time.perf_counter() - t
+    rank_peak = peak_rss_bytes()
+    legacy: float | str = "skipped"
+    if not args.no_legacy:
+        t = time.perf_counter()
+        for block in blocks:
+            _legacy_encode(block)
+        legacy = round(time.perf_counter() - t, 2)
     del blocks
 
+    degrees = np.diff(index.indptr)
     row: dict[str, object] = {
         "graph": name,
+        "people": len(index.ids),
+        "friendships": int(degrees.sum()) // 2,
+        "max_degree_in_graph": int(degrees.max(initial=0)),
+        "two_hop_rows": two_hop_rows(degrees, args.max_degree),
+        "params": {"score": args.score, "k": args.k, "max_degree": args.max_degree},
+        "command": "python benchmarks/bench_batch.py "
+        + " ".join(sys.argv[1:] if argv is None else argv),
+        "machine": _machine(),
         "graph_build_s": round(t_graph, 1),
         "index_s": round(t_index, 2),
         "ranking_s": round(rank, 2),
         "ranking_cpu_s": round(rank_cpu, 2),
-        "legacy_encode_s": round(legacy, 2),
+        "ranking_peak_rss_mib": round(rank_peak / 2**20),
+        "legacy_encode_s": legacy,
     }
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "s.jsonl"
+        reset_peak()
         c = time.process_time()
         rep = run_batch(store, out, threads=args.threads, progress=False, **kw)
+        row["jsonl_peak_rss_mib"] = round(peak_rss_bytes() / 2**20)
         row["jsonl_cpu_s"] = round(time.process_time() - c, 2)
         row["jsonl_cpu_ratio"] = round((time.process_time() - c) / rank_cpu, 2)
         row["jsonl_s"] = round(rep.rank_seconds + rep.write_seconds, 2)
@@ -131,9 +179,12 @@ def main(argv: list[str] | None = None) -> int:
             row["parquet_ratio"] = round((rep.rank_seconds + rep.write_seconds) / rank, 2)
         except gm.InvalidInput as exc:  # no pyarrow
             row["parquet_s"] = f"skipped: {exc}"
+        if args.scipy:
+            row.update(_scipy(index, args))
         if not args.no_spark:
             row.update(_spark(store, out, args, Path(tmp)))
     row["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    row["load_average_after"] = list(os.getloadavg())
 
     print(
         "| graph | ranking | to JSONL (writing) | ratio (CPU ratio) | to Parquet | ratio "
@@ -153,7 +204,49 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.json:
         print(json.dumps(row, indent=2))
+    if args.output:
+        Path(args.output).write_text(json.dumps(row, indent=2) + "\n", encoding="utf-8")
     return 0
+
+
+def _machine() -> dict[str, object]:
+    """Return what the numbers were measured on (cores, load average at the start)."""
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "load_average_start": list(os.getloadavg()),
+    }
+
+
+def _scipy(index: object, args: argparse.Namespace) -> dict[str, object]:
+    """Time scipy's block products (common neighbours) for everyone, extrapolated past 200k."""
+    try:
+        import scipy.sparse as sp
+    except ImportError as exc:
+        return {"scipy_s": f"skipped: {exc}"}
+    from graphmatch_bench.baselines import scipy_block_topk
+
+    indptr = np.asarray(index.indptr)  # type: ignore[attr-defined]
+    n = len(indptr) - 1
+    A = sp.csr_matrix(
+        (np.ones(int(indptr[-1])), np.asarray(index.indices), indptr),  # type: ignore[attr-defined]
+        shape=(n, n),
+    )
+    bs = 20_000 if n > 200_000 else 5_000
+    starts = list(range(0, n, bs))
+    chosen = starts if n <= 200_000 else sorted(random.Random(1).sample(starts, 8))
+    threads = args.threads or os.cpu_count() or 1
+    reset_peak()
+    t = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(lambda b: scipy_block_topk(A, np.arange(b, min(n, b + bs)), args.k), chosen))
+    dt = time.perf_counter() - t
+    covered = sum(min(n, b + bs) - b for b in chosen)
+    return {
+        "scipy_s": round(dt * n / covered, 1),
+        "scipy_extrapolated_from": f"{len(chosen)} of {len(starts)} blocks",
+        "scipy_peak_rss_mib": round(peak_rss_bytes() / 2**20),
+    }
 
 
 def _spark(
@@ -164,25 +257,66 @@ def _spark(
         from graphmatch.batch import spark as sp
     except ImportError as exc:
         return {"spark_s": f"skipped: {exc}"}
-    spark = sp.session(args.master, shuffle_partitions=8, ui=True)
+    from graphmatch_bench import engines
+
+    conf = dict(kv.split("=", 1) for kv in args.spark_conf)
+    spark = sp.session(
+        args.master,
+        shuffle_partitions=args.spark_partitions,
+        ui=True,
+        spark__driver__memory=args.spark_memory,
+        **{k.replace(".", "__"): v for k, v in conf.items()},
+    )
+    timer = threading.Timer(args.spark_timeout, spark.sparkContext.cancelAllJobs)
     try:
         frames = sp.frames_from_store(spark, store)
         frames.friendships.count()  # shipped before the clock starts
-        before = sp.shuffle_bytes(spark)
+        first = {s["stage"] for s in engines.spark_stages(spark)}
         out = tmp / "spark.jsonl"
         t = time.perf_counter()
-        sp.run_spark_batch(
-            frames, jsonl=str(out), score=args.score, k=args.k, max_degree=args.max_degree
-        )
+        timer.start()
+        try:
+            sp.run_spark_batch(
+                frames, jsonl=str(out), score=args.score, k=args.k, max_degree=args.max_degree
+            )
+            status = "done"
+        except Exception as exc:  # cancelled by the timer, or out of memory
+            status = f"failed after {time.perf_counter() - t:.0f} s: {str(exc).splitlines()[0]}"
         seconds = time.perf_counter() - t
-        shuffled = sp.shuffle_bytes(spark) - before
-        same = sp.read_jsonl_parts(out) == reference.read_bytes()
+        timer.cancel()
+        stages = [s for s in engines.spark_stages(spark) if s["stage"] not in first]
+        # The two heaviest stages (the two-hop join and the aggregation): median and slowest
+        # task, to see whether hubs skew them.
+        for s in sorted(stages, key=lambda s: s["run_s"], reverse=True)[:2]:
+            try:
+                s["task_spread"] = engines.spark_task_spread(spark, s["stage"])
+            except (OSError, ValueError, KeyError) as exc:  # the REST API did not answer
+                s["task_spread"] = f"unavailable: {exc}"
+        memory = engines.spark_peak_memory(spark)
+        jvm = engines.jvm_peak_rss_bytes(spark)
+        same = status == "done" and sp.read_jsonl_parts(out) == reference.read_bytes()
     finally:
+        timer.cancel()
         spark.stop()
+    shuffled = sum(s["shuffle_write_bytes"] for s in stages)
+    heavy = max(stages, key=lambda s: s["run_s"], default=None)
     return {
+        "spark_status": status,
+        "spark_master": args.master,
+        "spark_partitions": args.spark_partitions,
+        "spark_conf": conf,
         "spark_s": round(seconds, 1),
         "spark_shuffle_mib": round(shuffled / 2**20),
+        "spark_run_s": round(sum(s["run_s"] for s in stages), 1),
+        "spark_spill_mib": round(sum(s["spill_bytes"] for s in stages) / 2**20),
+        "spark_tasks": sum(s["tasks"] for s in stages),
+        "spark_heaviest_stage": heavy,
+        "spark_jvm_peak_rss_mib": None if jvm is None else round(jvm / 2**20),
+        "spark_peak_memory_mib": {
+            k.replace("_bytes", ""): round(v / 2**20) for k, v in memory.items()
+        },
         "spark_same_bytes": "yes" if same else "NO",
+        "spark_stages": stages,
     }
 
 

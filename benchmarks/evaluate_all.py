@@ -3,13 +3,13 @@
 Usage (one command, seeded)::
 
     .venv/bin/python benchmarks/evaluate_all.py --seed 7 --sample 2000 --jobs 2 \
-        --json docs/evaluation-results.json > docs/evaluation-tables.md
+        --json docs/data/evaluation.json > evaluation-tables.md
 
 For each graph it hides 10% of friendships (per-person quota, see graphmatch.evaluation.run),
 trains the learned ranker on the training part only, ranks a seeded sample of people with every
 score and the ``random`` baseline, and prints Markdown tables: every score's paired P@10
 difference against the best of the four classic scores (``vs_best_classic``), and each graph's
-metrics. With ``--chart FILE.svg`` it also draws those differences with their 95% CIs.
+metrics. ``scripts/charts`` draws them from the ``--json`` file.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ GRAPHS = {
     "Twitch FR": "twitch/FR/FR_edges.csv",
 }
 NEW = "cn_ra"
-#: Scores compared with the best classic score in the summary and the chart.
+#: Scores compared with the best classic score in the summary (and the margin chart).
 CHALLENGERS = ("cn_ra", LEARNED)
 
 
@@ -56,7 +56,7 @@ def run_one(name: str, path: str, args: argparse.Namespace) -> dict[str, Any]:
     data["graph"] = name
     data["best_classic"] = best
     data["margins"] = {
-        metric: res.difference(NEW, res.best(metric, among=SCORES), metric).as_dict()
+        metric: res.difference(NEW, res.best(metric, among=CLASSIC), metric).as_dict()
         for metric in METRICS
     }
     data["margins_vs"] = {m: res.best(m, among=CLASSIC) for m in METRICS}
@@ -107,49 +107,6 @@ def verdict(vs: dict[str, Any]) -> str:
     return "tie (CI spans 0)"
 
 
-def chart(results: list[dict[str, Any]], k: int) -> str:
-    """Return an SVG of each challenger's P@k difference vs the best classic, with 95% CIs."""
-    rows = [
-        (d["graph"], n, d["scores"][n]["vs_best_classic"]) for d in results for n in CHALLENGERS
-    ]
-    span = max(max(abs(v["low"]), abs(v["high"])) for _, _, v in rows) or 1.0
-    width, left, bar_h, gap = 760, 230, 14, 10
-    mid = left + (width - left - 20) / 2
-    scale = (width - left - 40) / 2 / span
-    height = 50 + len(results) * (len(CHALLENGERS) * bar_h + gap) + 30
-    colours = {"cn_ra": "#888888", LEARNED: "#2b6cb0"}
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'font-family="sans-serif" font-size="12">',
-        f'<text x="10" y="20" font-size="14">P@{k} minus the best classic score, paired, '
-        "95% CI (seed 7, 10% hidden)</text>",
-        f'<line x1="{mid}" y1="35" x2="{mid}" y2="{height - 25}" stroke="#000"/>',
-    ]
-    y = 45.0
-    for d in results:
-        out.append(f'<text x="10" y="{y + bar_h}">{d["graph"]}</text>')
-        for name in CHALLENGERS:
-            v = d["scores"][name]["vs_best_classic"]
-            x0, x1 = sorted((mid, mid + v["diff"] * scale))
-            out.append(
-                f'<rect x="{x0:.1f}" y="{y:.1f}" width="{max(x1 - x0, 1):.1f}" '
-                f'height="{bar_h - 3}" fill="{colours[name]}"/>'
-            )
-            lo, hi = mid + v["low"] * scale, mid + v["high"] * scale
-            cy = y + (bar_h - 3) / 2
-            out.append(
-                f'<line x1="{lo:.1f}" y1="{cy:.1f}" x2="{hi:.1f}" y2="{cy:.1f}" stroke="#000"/>'
-            )
-            out.append(f'<text x="{left - 70}" y="{y + bar_h - 4}" font-size="10">{name}</text>')
-            y += bar_h
-        y += gap
-    out.append(
-        f'<text x="{mid - 60}" y="{height - 8}">0 = best classic (±{span:.3f} at the edges)</text>'
-    )
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
-
-
 def main() -> int:
     """Run every graph and print Markdown; write JSON if asked."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -167,7 +124,6 @@ def main() -> int:
     p.add_argument("--sample", type=int, default=2000, help="people evaluated per graph")
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--json", type=Path, help="write all results here")
-    p.add_argument("--chart", type=Path, help="write an SVG chart of the P@k differences here")
     p.add_argument("--only", nargs="*", help="graph names to run (default: all)")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args()
@@ -199,8 +155,6 @@ def main() -> int:
     print(f"(total {time.perf_counter() - started:.0f} s)", file=sys.stderr)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
-    if args.chart:
-        args.chart.write_text(chart(results, args.k))
     return 0
 
 

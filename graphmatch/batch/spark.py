@@ -33,9 +33,14 @@ aggregation; 9.3M rows on ego-Facebook, whose largest hub has 1,045 friends). Th
 cap bounds it: mutual friends with more than ``max_degree`` friends are left out of the join
 (as the rule leaves them out of the scores), so no row comes from a hub and the join is at
 most ``max_degree / 2`` rows per friendship end; on ego-Facebook a cap of 200 leaves 7.1M of
-the 9.3M pair rows, a cap of 50 leaves 0.75M. Without a cap a hub's rows all land in one
-aggregation key range but not one task (the aggregation is keyed by the pair, not by the
-hub), so hubs cost shuffle volume, not skew.
+the 9.3M pair rows, a cap of 50 leaves 0.75M. Without a cap, the aggregation after the join is
+keyed by the pair, so it spreads a hub's pairs over every task; the join itself spreads them
+only while the counted friendships fit a broadcast (Spark's 10 MB threshold): a shuffle join
+is keyed by the mutual friend, so all ``d(w)(d(w)-1)/2`` pairs of a hub come out of the one
+task that holds it, and the slowest task is at least the biggest hub's. Salting the hubs
+(their friend lists split in s buckets on one side of the join, the other side replicated s
+times) would divide that by s; it is not done: the cap is the bound (docs/performance.md,
+"Hubs", has the measurements).
 
 Nothing in the job lives only on the driver: inputs are DataFrames (an edge-list file is
 read by the driver and shipped as one; Parquet is read by the executors), the weight table
@@ -506,7 +511,16 @@ def rank_frame(
     )
     pairs = pairs.join(excl.distinct(), ["u", "v"], "left_anti")
     cols = ["cnt", *(["ws"] if weighted else [])]
-    both = pairs.unionByName(pairs.select(F.col("v").alias("u"), F.col("u").alias("v"), *cols))
+    # Both directions from one scan of the pairs. A union of the pairs with their mirror has
+    # the two-hop join in both branches, and Spark ran it twice (two identical stages, each
+    # the job's heaviest, on ego-Facebook and synth 100k/1M; benchmarks/bench_batch.py).
+    flip = F.explode(
+        F.array(
+            F.struct(F.col("u").alias("a"), F.col("v").alias("b")),
+            F.struct(F.col("v").alias("a"), F.col("u").alias("b")),
+        )
+    ).alias("e")
+    both = pairs.select(flip, *cols).select(F.col("e.a").alias("u"), F.col("e.b").alias("v"), *cols)
     # Never anyone who opted out of discovery, nor anyone u dismissed (one way; friends are
     # already gone, so only strangers are dropped and no explanation changes).
     both = both.join(banned, "v", "left_anti")

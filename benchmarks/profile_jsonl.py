@@ -1,0 +1,133 @@
+"""Where the batch's JSONL writing goes: encoding, write, fsync, checkpoint; then the encoder.
+
+Usage::
+
+    python benchmarks/profile_jsonl.py --people 1000000 --friendships 10000000 [--runs 2]
+    python benchmarks/profile_jsonl.py --encoder-only        # one synthetic block, no graph
+
+The first part runs ``run_batch`` on the synthetic graph (``bench_batch.py``'s) with a
+``JsonlSink`` whose ``write`` is timed in parts; the second times the encoder's pieces on one
+block of 20,000 people x 10 suggestions over 1M ids with full-precision scores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_batch import _store
+
+import graphmatch.batch.run as batch_run
+from graphmatch.batch import _encode
+from graphmatch.batch.run import JsonlSink, iter_blocks, run_batch
+
+PARTS = ("encode", "write", "fsync", "checkpoint")
+
+
+class TimedSink(JsonlSink):
+    """A JSONL sink that adds the time of each part of ``write`` to ``times``."""
+
+    times: dict[str, float]
+
+    def write(self, block: Any) -> int:
+        """Encode, write, fsync, timing each; return the end offset."""
+        f = self._file
+        a = time.perf_counter()
+        data = self.encode(block)
+        b = time.perf_counter()
+        f.write(data)
+        f.flush()
+        c = time.perf_counter()
+        os.fsync(f.fileno())
+        d = time.perf_counter()
+        self.times["encode"] += b - a
+        self.times["write"] += c - b
+        self.times["fsync"] += d - c
+        return int(f.tell())
+
+
+def profile_run(people: int, friendships: int, runs: int) -> None:
+    """Time run_batch's writing in parts on the synthetic graph; print one JSON line a run."""
+    store = _store(people, friendships)
+    index = store.build_index()
+    warm = next(iter_blocks(store, block_size=1000, index=index))
+    JsonlSink(Path("unused.jsonl")).encode(warm)
+    times = dict.fromkeys(PARTS, 0.0)
+    checkpoint = batch_run._write_checkpoint
+
+    def timed_checkpoint(*args: Any, **kwargs: Any) -> None:
+        t = time.perf_counter()
+        checkpoint(*args, **kwargs)
+        times["checkpoint"] += time.perf_counter() - t
+
+    batch_run._write_checkpoint = timed_checkpoint  # type: ignore[assignment]
+    for run in range(runs):
+        for key in times:
+            times[key] = 0.0
+        with tempfile.TemporaryDirectory() as tmp:
+            sink = TimedSink(Path(tmp) / "s.jsonl")
+            sink.times = times
+            rep = run_batch(store, sink, progress=False)
+        row = {"run": run, "rank_s": rep.rank_seconds, "write_s": rep.write_seconds, **times}
+        row["load"] = os.getloadavg()[0]
+        print(json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in row.items()}))
+
+
+def profile_encoder(n: int = 1_000_000, b: int = 20_000, k: int = 10) -> None:
+    """Time the encoder's pieces on one synthetic block; print them in ms."""
+    ids = [str(i) for i in range(n)]
+    rng = np.random.default_rng(0)
+    found = rng.integers(0, n, (b, k))
+    counts = rng.integers(1, 30, (b, k))
+    scores = rng.random((b, k)) * 3
+    lengths = np.full(b, k)
+    people = ids[:b]
+    quoted = _encode.quoted_ids(ids)
+    pbuf, pstart = _encode.quoted_ids(people)
+    sbuf = _encode.valid_scores(scores, lengths)
+    lit = (_encode._OPEN, _encode._SUGG, _encode._END, _encode._SCORE, _encode._COUNT,
+           _encode._MUTUAL)  # fmt: skip
+    out = np.empty(100 * b * k, np.uint8)  # past the ~64 bytes a suggestion takes
+    args = (pbuf, pstart, *quoted, found, counts, lengths.astype(np.int64), sbuf,
+            np.zeros((0, 0, 0), np.int64), False, lit, out)  # fmt: skip
+    _encode.encode_lines(people, quoted, found, counts, scores, lengths, None)  # compile
+    short = np.round(scores, 3)
+    for name, fn in (
+        ("encode_lines (whole block)", lambda: _encode.encode_lines(
+            people, quoted, found, counts, scores, lengths, None)),
+        ("valid_scores (tolist + repr)", lambda: _encode.valid_scores(scores, lengths)),
+        ("valid_scores, 3-decimal scores", lambda: _encode.valid_scores(short, lengths)),
+        ("_emit (the copying pass)", lambda: _encode._emit(*args)),
+    ):  # fmt: skip
+        t = time.perf_counter()
+        for _ in range(5):
+            fn()
+        print(f"{name}: {(time.perf_counter() - t) / 5 * 1e3:.0f} ms")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the profile; return 0."""
+    p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    p.add_argument("--people", type=int, default=1_000_000)
+    p.add_argument("--friendships", type=int, default=10_000_000)
+    p.add_argument("--runs", type=int, default=2)
+    p.add_argument("--encoder-only", action="store_true", help="skip the run on the graph")
+    args = p.parse_args(argv)
+    if not args.encoder_only:
+        profile_run(args.people, args.friendships, args.runs)
+    profile_encoder()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
