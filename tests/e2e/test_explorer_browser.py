@@ -3,7 +3,8 @@
 One ``graphmatch serve --demo`` process (2,000 people, its conference checked in, API keys on)
 serves the page. The test walks the story a newcomer walks: enter a key, find a person by name
 with the keyboard, open a suggestion, see the picture of the friends they share, open the event
-room and one of the organiser's pairs. At each step what the page shows is compared with a
+room and one of the organiser's pairs, then turn a suggestion down ("Not interested": refused
+with the read key, done with the write key). At each step what the page shows is compared with a
 direct API call; a person blocked by the viewer must appear nowhere; every request the page
 makes must go to the server itself. A screenshot of each view goes to ``test-artifacts/``.
 
@@ -138,6 +139,12 @@ def test_the_story_in_a_browser_matches_the_api(server: DemoServer, browser: Any
     assert page.locator("#me-id").text_content() == f"#{me}"
 
     # -- 2. suggestions: exactly the API's, blocked person gone ---------------------------------
+    # The picker offers the formula scores; `learned` only answers on a server with a model.
+    doc = server.call("GET", "/openapi.json")
+    suggest = doc["paths"]["/v1/people/{person_id}/suggestions"]["get"]
+    documented = next(p for p in suggest["parameters"] if p["name"] == "score")["schema"]["enum"]
+    assert "learned" in documented
+    assert ids_of(page, "#score option", "value") == [s for s in documented if s != "learned"]
     page.select_option("#score", "common_neighbors")
     page.click("#score-form button[type=submit]")
     settle(page)
@@ -190,6 +197,34 @@ def test_the_story_in_a_browser_matches_the_api(server: DemoServer, browser: Any
     assert ids_of(page, "#mutual-graph g.node.mutual") == pairs[0]["mutual"]
     assert ids_of(page, "#mutual-graph g.node.you") == [pairs[0]["a"]]
 
+    # -- 5. "Not interested": refused with the read key, done with the write key ---------------
+    page.locator("#view-suggestions").scroll_into_view_if_needed()
+    gone = next(p for p in ids_of(page, "#suggestions .suggestion") if p != stranger)
+    dismiss = f'#suggestions button.dismiss[data-id="{gone}"]'
+    page.focus(dismiss)  # keyboard only: focus the button, press Enter
+    page.keyboard.press("Enter")
+    page.wait_for_selector('body[data-busy="0"]', state="attached")
+    assert "may not do that" in page.locator("#error").text_content()
+    assert gone in ids_of(page, "#suggestions .suggestion")
+    errors.clear()  # the browser logs the refused PUT; that one was expected
+    if not page.locator("#key-input").is_visible():
+        page.click("#key-box summary")
+    page.fill("#key-input", WRITE_KEY)
+    page.press("#key-input", "Enter")
+    settle(page)
+    page.focus(dismiss)
+    page.keyboard.press("Enter")
+    settle(page)
+    after = server.call(
+        "GET", f"/v1/people/{q(me)}/suggestions?score=common_neighbors&limit=10&explain=5"
+    )["suggestions"]
+    assert gone not in [s["id"] for s in after]
+    assert ids_of(page, "#suggestions .suggestion") == [s["id"] for s in after]
+    assert gone in server.call("GET", f"/v1/people/{q(me)}/dismissals?limit=100")["dismissed"]
+    assert "will not be suggested" in page.locator("#suggestions-status").inner_text()
+    assert page.evaluate("() => document.activeElement.className") == "dismiss"  # focus kept
+    shot(page, "5-dismissed")
+
     # -- nobody blocked anywhere; nothing off the server; no script errors ---------------------
     assert blocked not in every_person_shown(page)
     host = urlsplit(server.base).netloc
@@ -199,7 +234,11 @@ def test_the_story_in_a_browser_matches_the_api(server: DemoServer, browser: Any
     paths = {urlsplit(r.url).path for r in requests}
     assert {"/", "/explorer/explorer.js", "/explorer/explorer.css", "/v1/events"} <= paths
     api_calls = [r for r in requests if urlsplit(r.url).path.startswith("/v1/")]
-    assert all(r.headers.get("x-api-key") == READ_KEY for r in api_calls[1:])
+    keys = [r.headers.get("x-api-key") for r in api_calls[1:]]
+    switch = keys.index(WRITE_KEY)  # the read key until the write key was entered
+    assert set(keys[:switch]) == {READ_KEY} and set(keys[switch:]) == {WRITE_KEY}
+    puts = [(r.method, urlsplit(r.url).path) for r in api_calls if r.method == "PUT"]
+    assert puts == [("PUT", f"/v1/people/{q(me)}/dismissals/{q(gone)}")] * 2
     assert not errors, errors
 
     # -- a phone-sized screen: one column, the picture still fits its width ------------------
@@ -221,7 +260,7 @@ def test_the_story_in_a_browser_matches_the_api(server: DemoServer, browser: Any
     width = small.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 375, f"the page scrolls sideways on a phone ({width}px)"
     assert ids_of(small, "#mutual-graph g.node.mutual") == mutual["people"]
-    shot(small, "5-phone")
+    shot(small, "6-phone")
     phone.close()
     context.close()
 
@@ -289,7 +328,7 @@ def test_a_viewer_token_walks_its_own_story(browser: Any) -> None:
             bearer=True,
         )
         assert ids_of(page, "#here .suggestion") == [s["id"] for s in here["suggestions"]]
-        shot(page, "6-viewer-token")
+        shot(page, "7-viewer-token")
         sent = [r for r in requests if urlsplit(r.url).path.startswith("/v1/")][1:]
         assert sent and all(r.headers.get("authorization") == f"Bearer {token}" for r in sent)
         assert not any("x-api-key" in r.headers for r in sent)
