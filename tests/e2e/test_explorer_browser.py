@@ -329,6 +329,13 @@ def test_a_viewer_token_walks_its_own_story(browser: Any) -> None:
         )
         assert ids_of(page, "#here .suggestion") == [s["id"] for s in here["suggestions"]]
         shot(page, "7-viewer-token")
+        # A viewer token may turn down its own person's suggestions.
+        gone = next(p for p in ids_of(page, "#suggestions .suggestion") if p != stranger)
+        page.click(f'#suggestions button.dismiss[data-id="{gone}"]')
+        settle(page)
+        assert gone not in ids_of(page, "#suggestions .suggestion")
+        listed = server.call("GET", f"/v1/people/{q(me)}/dismissals", key=token, bearer=True)
+        assert listed["dismissed"] == [gone]
         sent = [r for r in requests if urlsplit(r.url).path.startswith("/v1/")][1:]
         assert sent and all(r.headers.get("authorization") == f"Bearer {token}" for r in sent)
         assert not any("x-api-key" in r.headers for r in sent)
