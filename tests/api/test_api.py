@@ -417,6 +417,19 @@ def test_the_docs_page_is_swagger_ui_served_offline(client: FlaskClient) -> None
     assert client.get("/static/swagger-ui/nope.js").status_code == 404
 
 
+def test_the_docs_page_says_what_to_install_without_swagger_ui(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "flask_swagger_ui", None)  # import raises ImportError
+    for path in ("/docs", "/static/swagger-ui/swagger-ui-bundle.js"):
+        r = client.get(path)
+        assert r.status_code == 503
+        assert r.get_json()["code"] == "docs_unavailable"
+        assert "graphmatch[api]" in r.get_json()["message"]
+
+
 def test_the_api_package_imports_neither_networkx_nor_neo4j() -> None:
     import subprocess
     import sys
