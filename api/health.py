@@ -1,4 +1,4 @@
-"""Health, readiness, the OpenAPI document and the offline docs page.
+"""Health, readiness, the OpenAPI document and the docs page (Swagger UI, offline).
 
 ``/healthz`` is liveness only: it never touches the store, so a dead Neo4j cannot make the
 process look dead (and get it restarted for nothing). ``/readyz`` pings the store with a short
@@ -17,7 +17,7 @@ from pathlib import Path
 from flask import Response, current_app, send_from_directory
 from flask.typing import ResponseReturnValue
 
-from api.errors import error_response
+from api.errors import ApiError, error_response
 from api.models import HEALTH
 from api.routing import ApiBlueprint, store
 from graphmatch import GraphStore, StoreUnavailable
@@ -99,22 +99,54 @@ def openapi() -> ResponseReturnValue:
     return doc
 
 
+def _swagger_ui_dist() -> Path:
+    """Return the folder of Swagger UI's files, shipped by the ``flask-swagger-ui`` package.
+
+    Only its files are used (``swagger-ui-bundle.js``, ``swagger-ui.css``, the icons): its
+    blueprint's page starts Swagger UI with an inline script, which the docs page's
+    Content-Security-Policy forbids, so the page and its start-up script are ours.
+    """
+    try:
+        import flask_swagger_ui
+    except ImportError:
+        raise ApiError(
+            503,
+            "docs_unavailable",
+            "the docs page needs flask-swagger-ui: pip install 'graphmatch[api]'",
+            {},
+        ) from None
+    return Path(flask_swagger_ui.__file__).parent / "dist"
+
+
+def _docs_page(root: str) -> ResponseReturnValue:
+    """Return the docs page with its links relative to ``root``, the API's root from the page.
+
+    The page names its scripts, style sheets and the document relative to itself (so the API
+    can be mounted under a prefix), without ``<base>``, which the page's policy
+    (``base-uri 'none'``) would ignore.
+    """
+    _swagger_ui_dist()  # a clear 503 rather than a page whose scripts all 404
+    assert current_app.static_folder is not None
+    page = (Path(current_app.static_folder) / "docs" / "index.html").read_text(encoding="utf-8")
+    return Response(page.replace("{root}", root), mimetype="text/html")
+
+
 @bp.route("/docs")
 def docs() -> ResponseReturnValue:
-    """Serve the docs page, which renders /openapi.json with no external resources."""
-    assert current_app.static_folder is not None
-    return send_from_directory(current_app.static_folder, "docs.html")
+    """Serve the docs page: Swagger UI on /openapi.json, every file from this server."""
+    return _docs_page("./")
 
 
 @bp.route("/docs/")
 def docs_slash() -> ResponseReturnValue:
     """Serve the docs page at ``/docs/`` too (typed by hand, or kept by a browser).
 
-    The page names its script, style sheet and document relative to itself (so the API can be
-    mounted under a prefix); here a ``<base href="../">`` points them one level up, where
-    they are. The only path with a trailing ``/`` that answers: the API's own paths never do.
+    The only path with a trailing ``/`` that answers: the API's own paths never do.
     """
-    assert current_app.static_folder is not None
-    page = (Path(current_app.static_folder) / "docs.html").read_text(encoding="utf-8")
-    page = page.replace("<head>", '<head>\n<base href="../">', 1)
-    return Response(page, mimetype="text/html")
+    return _docs_page("../")
+
+
+@bp.route("/static/swagger-ui/<path:filename>")
+def swagger_ui(filename: str) -> ResponseReturnValue:
+    """Serve one of Swagger UI's files from the installed package (404 for any other name)."""
+    return send_from_directory(_swagger_ui_dist(), filename)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -386,21 +387,47 @@ def test_the_openapi_document_lists_every_stable_path(client: FlaskClient) -> No
     assert bulk["maxItems"] == 10_000
 
 
-def test_the_docs_page_is_served_offline(client: FlaskClient) -> None:
+def test_the_docs_page_is_swagger_ui_served_offline(client: FlaskClient) -> None:
     page = client.get("/docs")
     assert page.status_code == 200
     assert "text/html" in page.content_type
-    assets = [page.get_data(as_text=True)]
-    page.close()  # a file response holds its file open until closed
-    for asset in ("/static/docs.js", "/static/docs.css"):
-        r = client.get(asset)
-        assert r.status_code == 200
-        assets.append(r.get_data(as_text=True))
+    html = page.get_data(as_text=True)
+    links = re.findall(r'(?:src|href)="\./([^"]*)"', html)
+    assert {"static/swagger-ui/swagger-ui-bundle.js", "static/docs/docs.js", "openapi.json"} <= set(
+        links
+    )
+    bodies = {}
+    for link in links:
+        r = client.get("/" + link)
+        assert r.status_code == 200, link
+        bodies[link] = r.get_data()
         r.close()
-    for text in assets:
+    # The real Swagger UI, from the installed package, started by our own script.
+    assert b"SwaggerUIBundle" in bodies["static/swagger-ui/swagger-ui-bundle.js"]
+    assert b"openapi.json" in bodies["static/docs/docs.js"]
+    # Swagger UI's files name URLs in licences and examples; what we write names none.
+    for text in (
+        html,
+        bodies["static/docs/docs.js"].decode(),
+        bodies["static/docs/docs.css"].decode(),
+    ):
         assert "http://" not in text
         assert "https://" not in text
         assert "//cdn" not in text
+    assert client.get("/static/swagger-ui/nope.js").status_code == 404
+
+
+def test_the_docs_page_says_what_to_install_without_swagger_ui(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "flask_swagger_ui", None)  # import raises ImportError
+    for path in ("/docs", "/static/swagger-ui/swagger-ui-bundle.js"):
+        r = client.get(path)
+        assert r.status_code == 503
+        assert r.get_json()["code"] == "docs_unavailable"
+        assert "graphmatch[api]" in r.get_json()["message"]
 
 
 def test_the_api_package_imports_neither_networkx_nor_neo4j() -> None:

@@ -34,7 +34,8 @@ PEOPLE = ["A", "M", "S", "V", "W", "Z"]
 BASE_LAT, BASE_LON = 59.9139, 10.7522
 S_LAT, S_LON = 59.9141234, 10.7523456
 # Static files carry no person data; their path takes a file name, not an id.
-STATIC = {"static", "explorer.static"}
+# (meta.swagger_ui: the Swagger UI files of /docs.)
+STATIC = {"static", "explorer.static", "meta.swagger_ui"}
 # Pages without a scope (health, documentation, the explorer's page): no person data.
 PUBLIC = {"/", "/docs", "/docs/", "/healthz", "/readyz", "/openapi.json"}
 

@@ -3,103 +3,28 @@
 One ``graphmatch serve --demo`` process (2,000 people, its conference checked in, API keys on)
 serves the page. The test walks the story a newcomer walks: enter a key, find a person by name
 with the keyboard, open a suggestion, see the picture of the friends they share, open the event
-room and one of the organiser's pairs. At each step what the page shows is compared with a
+room and one of the organiser's pairs, then turn a suggestion down ("Not interested": refused
+with the read key, done with the write key). At each step what the page shows is compared with a
 direct API call; a person blocked by the viewer must appear nowhere; every request the page
 makes must go to the server itself. A screenshot of each view goes to ``test-artifacts/``.
 
-Chromium comes from Debian's ``chromium`` package (``scripts/test`` installs it when missing);
+Chromium and the demo server come from ``tests/support/browser.py``: Debian's ``chromium``;
 Playwright's own browser download is never used. Without Chromium or Playwright the test skips
 with the reason, except under ``CI=true``, where it fails.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-#: The flags this machine's closed network needs (see the machine notes): no background calls.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-READ_KEY = "explorer-read-key"
-WRITE_KEY = "explorer-write-key"
-PEOPLE = 2000
-TIMEOUT_MS = 20_000
-SERVE = [sys.executable, "-m", "graphmatch", "serve"]
-
-
-def _unavailable(reason: str) -> None:
-    """Skip with the reason, or fail under CI, where the browser test must run."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-class DemoServer:
-    """``graphmatch serve --demo`` on a free loopback port, with one read and one write key."""
-
-    def __init__(self, **extra_env: str) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("GRAPHMATCH_", "NEO4J"))}
-        env["GRAPHMATCH_API_KEYS"] = f"{READ_KEY}:read,{WRITE_KEY}:write"
-        env.update(extra_env)
-        self.proc = subprocess.Popen(
-            [*SERVE, "--demo", "--demo-people", str(PEOPLE), "--port", "0"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()  # "graphmatch: serving ... on http://host:port"
-        if "http://" not in line:
-            self.proc.kill()
-            _, errors = self.proc.communicate(timeout=20)
-            raise AssertionError(f"server did not start: {line!r} {errors!r}")
-        self.base = line.strip().rsplit(" ", 1)[-1]
-
-    def call(
-        self, method: str, path: str, body: Any = None, key: str = READ_KEY, bearer: bool = False
-    ) -> Any:
-        """Call the API directly (not through the page) and return the decoded JSON."""
-        data = None if body is None else json.dumps(body).encode()
-        auth = {"Authorization": f"Bearer {key}"} if bearer else {"X-API-Key": key}
-        request = urllib.request.Request(
-            self.base + path,
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json", **auth},
-        )
-        with urllib.request.urlopen(request, timeout=20) as response:
-            raw = response.read()
-            return json.loads(raw) if raw else None
-
-    def stop(self) -> None:
-        """Stop the server and close its pipes."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        self.proc.communicate(timeout=20)
+from tests.support import browser as support
+from tests.support.browser import READ_KEY, ROOT, TIMEOUT_MS, WRITE_KEY, DemoServer
 
 
 @pytest.fixture(scope="module")
@@ -113,18 +38,7 @@ def server() -> Iterator[DemoServer]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install -e '.[dev]')")
-    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        _unavailable(f"{CHROMIUM} is missing (apt-get install -y chromium; scripts/test does it)")
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    yield from support.chromium()
 
 
 def q(path: str) -> str:
@@ -159,8 +73,7 @@ def settle(page: Any) -> None:
 
 def shot(page: Any, name: str) -> None:
     """Write a full-page screenshot under test-artifacts/."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"explorer-{name}.png"), full_page=True)
+    support.shot(page, f"explorer-{name}")
 
 
 def test_the_story_in_a_browser_matches_the_api(server: DemoServer, browser: Any) -> None:
@@ -226,6 +139,12 @@ def test_the_story_in_a_browser_matches_the_api(server: DemoServer, browser: Any
     assert page.locator("#me-id").text_content() == f"#{me}"
 
     # -- 2. suggestions: exactly the API's, blocked person gone ---------------------------------
+    # The picker offers the formula scores; `learned` only answers on a server with a model.
+    doc = server.call("GET", "/openapi.json")
+    suggest = doc["paths"]["/v1/people/{person_id}/suggestions"]["get"]
+    documented = next(p for p in suggest["parameters"] if p["name"] == "score")["schema"]["enum"]
+    assert "learned" in documented
+    assert ids_of(page, "#score option", "value") == [s for s in documented if s != "learned"]
     page.select_option("#score", "common_neighbors")
     page.click("#score-form button[type=submit]")
     settle(page)
@@ -278,6 +197,34 @@ def test_the_story_in_a_browser_matches_the_api(server: DemoServer, browser: Any
     assert ids_of(page, "#mutual-graph g.node.mutual") == pairs[0]["mutual"]
     assert ids_of(page, "#mutual-graph g.node.you") == [pairs[0]["a"]]
 
+    # -- 5. "Not interested": refused with the read key, done with the write key ---------------
+    page.locator("#view-suggestions").scroll_into_view_if_needed()
+    gone = next(p for p in ids_of(page, "#suggestions .suggestion") if p != stranger)
+    dismiss = f'#suggestions button.dismiss[data-id="{gone}"]'
+    page.focus(dismiss)  # keyboard only: focus the button, press Enter
+    page.keyboard.press("Enter")
+    page.wait_for_selector('body[data-busy="0"]', state="attached")
+    assert "may not do that" in page.locator("#error").text_content()
+    assert gone in ids_of(page, "#suggestions .suggestion")
+    errors.clear()  # the browser logs the refused PUT; that one was expected
+    if not page.locator("#key-input").is_visible():
+        page.click("#key-box summary")
+    page.fill("#key-input", WRITE_KEY)
+    page.press("#key-input", "Enter")
+    settle(page)
+    page.focus(dismiss)
+    page.keyboard.press("Enter")
+    settle(page)
+    after = server.call(
+        "GET", f"/v1/people/{q(me)}/suggestions?score=common_neighbors&limit=10&explain=5"
+    )["suggestions"]
+    assert gone not in [s["id"] for s in after]
+    assert ids_of(page, "#suggestions .suggestion") == [s["id"] for s in after]
+    assert gone in server.call("GET", f"/v1/people/{q(me)}/dismissals?limit=100")["dismissed"]
+    assert "will not be suggested" in page.locator("#suggestions-status").inner_text()
+    assert page.evaluate("() => document.activeElement.className") == "dismiss"  # focus kept
+    shot(page, "5-dismissed")
+
     # -- nobody blocked anywhere; nothing off the server; no script errors ---------------------
     assert blocked not in every_person_shown(page)
     host = urlsplit(server.base).netloc
@@ -287,7 +234,11 @@ def test_the_story_in_a_browser_matches_the_api(server: DemoServer, browser: Any
     paths = {urlsplit(r.url).path for r in requests}
     assert {"/", "/explorer/explorer.js", "/explorer/explorer.css", "/v1/events"} <= paths
     api_calls = [r for r in requests if urlsplit(r.url).path.startswith("/v1/")]
-    assert all(r.headers.get("x-api-key") == READ_KEY for r in api_calls[1:])
+    keys = [r.headers.get("x-api-key") for r in api_calls[1:]]
+    switch = keys.index(WRITE_KEY)  # the read key until the write key was entered
+    assert set(keys[:switch]) == {READ_KEY} and set(keys[switch:]) == {WRITE_KEY}
+    puts = [(r.method, urlsplit(r.url).path) for r in api_calls if r.method == "PUT"]
+    assert puts == [("PUT", f"/v1/people/{q(me)}/dismissals/{q(gone)}")] * 2
     assert not errors, errors
 
     # -- a phone-sized screen: one column, the picture still fits its width ------------------
@@ -309,7 +260,7 @@ def test_the_story_in_a_browser_matches_the_api(server: DemoServer, browser: Any
     width = small.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 375, f"the page scrolls sideways on a phone ({width}px)"
     assert ids_of(small, "#mutual-graph g.node.mutual") == mutual["people"]
-    shot(small, "5-phone")
+    shot(small, "6-phone")
     phone.close()
     context.close()
 
@@ -377,7 +328,14 @@ def test_a_viewer_token_walks_its_own_story(browser: Any) -> None:
             bearer=True,
         )
         assert ids_of(page, "#here .suggestion") == [s["id"] for s in here["suggestions"]]
-        shot(page, "6-viewer-token")
+        shot(page, "7-viewer-token")
+        # A viewer token may turn down its own person's suggestions.
+        gone = next(p for p in ids_of(page, "#suggestions .suggestion") if p != stranger)
+        page.click(f'#suggestions button.dismiss[data-id="{gone}"]')
+        settle(page)
+        assert gone not in ids_of(page, "#suggestions .suggestion")
+        listed = server.call("GET", f"/v1/people/{q(me)}/dismissals", key=token, bearer=True)
+        assert listed["dismissed"] == [gone]
         sent = [r for r in requests if urlsplit(r.url).path.startswith("/v1/")][1:]
         assert sent and all(r.headers.get("authorization") == f"Bearer {token}" for r in sent)
         assert not any("x-api-key" in r.headers for r in sent)

@@ -220,6 +220,7 @@
     $("search-results").replaceChildren();
     $("search-more").hidden = true;
     $("view-graph").hidden = true;
+    $("suggestions-status").textContent = "";
     await showSuggestions();
     if (state.event) await openEvent(state.event.id);
     $("suggestions-title").focus();
@@ -251,10 +252,32 @@
           : null
       );
       button.addEventListener("click", () => guarded(() => showMutual(me.id, s.id)));
-      list.append(el("li", {}, button));
+      const dismiss = el("button", {
+        type: "button",
+        class: "dismiss",
+        "data-id": s.id,
+        "aria-label": "Not interested in " + nameOf(s.id) + " (never suggest again)",
+        text: "Not interested",
+      });
+      dismiss.addEventListener("click", () => guarded(() => dismissSuggestion(me, s.id)));
+      list.append(el("li", { class: "with-dismiss" }, button, dismiss));
     }
     if (!items.length) list.append(el("li", { class: "muted", text: "No suggestions: nobody is two steps away." }));
     $("view-suggestions").hidden = false;
+  }
+
+  /** "Not interested": dismiss (PUT /dismissals, a write key or the person's own token), refresh. */
+  async function dismissSuggestion(me, other) {
+    const before = [...document.querySelectorAll("#suggestions button.dismiss")].map((b) => b.dataset.id);
+    const at = before.indexOf(other);
+    await api("/v1/people/" + enc(me.id) + "/dismissals/" + enc(other), { method: "PUT" });
+    await showSuggestions();
+    $("suggestions-status").textContent = nameOf(other) + " will not be suggested to " + me.name + " again.";
+    // Keep the keyboard where it was: on the suggestion that took the dismissed one's place.
+    const after = document.querySelectorAll("#suggestions button.dismiss");
+    const next = after[Math.min(at, after.length - 1)];
+    if (next) next.focus();
+    else $("suggestions-title").focus();
   }
 
   // -- 3. the picture -------------------------------------------------------------------------
@@ -565,15 +588,20 @@
     cn_ra: "count × resource allocation",
   };
 
-  /** Offer the scores this server documents, its default first selected (public document). */
+  /**
+   * Offer the formula scores this server documents, its default selected (public document).
+   * Not `learned`: it answers only on a server started with a model (else 422), and nothing
+   * public says whether this one was, so offering it would offer an error to most servers.
+   */
   async function loadScores() {
     const doc = await api("/openapi.json");
     const op = doc.paths["/v1/people/{person_id}/suggestions"].get;
     const param = op.parameters.find((x) => x.name === "score");
     if (!param || !Array.isArray(param.schema.enum)) return;
     const select = $("score");
+    const scores = param.schema.enum.filter((name) => name !== "learned");
     select.replaceChildren(
-      ...param.schema.enum.map((name) => el("option", { value: name, text: SCORE_LABELS[name] || name }))
+      ...scores.map((name) => el("option", { value: name, text: SCORE_LABELS[name] || name }))
     );
     if (param.schema.default) select.value = param.schema.default;
   }
