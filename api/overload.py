@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import logging
 import resource
+import socket
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from waitress.adjustments import Adjustments
@@ -190,12 +191,16 @@ class GuardedServer(TcpWSGIServer):  # type: ignore[misc]
 
     channel_class = GuardedChannel
 
+    #: Connections taken per turn. Worker processes sharing one socket take fewer, so that
+    #: a burst of new clients is spread over the processes rather than all taken by one.
+    accept_batch = 128
+
     def handle_accept(self) -> None:
-        """Accept connections until none is waiting (at most 128 at a time)."""
+        """Accept connections until none is waiting (at most accept_batch at a time)."""
         # waitress takes one connection per turn of its loop, and under load that turn comes
         # only as often as the loop's thread gets the interpreter lock: 256 clients arriving at
         # once then wait seconds to be accepted.
-        for _ in range(128):
+        for _ in range(self.accept_batch):
             before = len(self._map)
             super().handle_accept()
             if len(self._map) == before or len(self._map) >= self.adj.connection_limit:
@@ -215,7 +220,14 @@ def raise_open_files_limit(wanted: int) -> int:
     return soft if soft != resource.RLIM_INFINITY else wanted
 
 
-def create_server(app: Any, host: str, port: int, threads: int, settings: Mapping[str, Any]) -> Any:
+def create_server(
+    app: Any,
+    host: str,
+    port: int,
+    threads: int,
+    settings: Mapping[str, Any],
+    sockets: Sequence[socket.socket] | None = None,
+) -> Any:
     """Create the waitress server for app with the limits in settings.
 
     Parameters
@@ -229,6 +241,9 @@ def create_server(app: Any, host: str, port: int, threads: int, settings: Mappin
     settings : mapping
         ``MAX_CONNECTIONS``, ``MAX_QUEUE``, ``MAX_QUEUE_WAIT_S``, ``IDLE_TIMEOUT_S`` and
         ``REQUEST_TIMEOUT_S`` (see :mod:`api.settings`).
+    sockets : sequence of socket.socket, optional
+        Listening sockets to accept on instead of binding host:port (``serve --workers``:
+        every worker process accepts on the one socket its parent bound).
 
     Returns
     -------
@@ -265,13 +280,31 @@ def create_server(app: Any, host: str, port: int, threads: int, settings: Mappin
         asyncore_use_poll=True,
         backlog=2048,
     )
-    server_class = type("GuardedServer", (GuardedServer,), {"channel_class": channel})
+    server_class = type(
+        "GuardedServer",
+        (GuardedServer,),
+        {"channel_class": channel, "accept_batch": 4 if sockets else 128},
+    )
     # As waitress.create_server does for TCP: one server per address the host resolves to.
     socket_map: dict[int, Any] = {}
-    servers = [
-        server_class(app, socket_map, dispatcher=dispatcher, adj=adj, sockinfo=info)
-        for info in adj.listen
-    ]
+    if sockets:
+        servers = [
+            server_class(
+                app,
+                socket_map,
+                _sock=sock,
+                dispatcher=dispatcher,
+                adj=adj,
+                bind_socket=False,
+                sockinfo=(sock.family, sock.type, sock.proto, sock.getsockname()),
+            )
+            for sock in sockets
+        ]
+    else:
+        servers = [
+            server_class(app, socket_map, dispatcher=dispatcher, adj=adj, sockinfo=info)
+            for info in adj.listen
+        ]
     if len(servers) == 1:
         return servers[0]
     listen = [(s.effective_host, s.effective_port) for s in servers]

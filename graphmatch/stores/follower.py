@@ -38,6 +38,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -261,8 +262,19 @@ class JournalFollower:
             os.close(old)
         self._drain(fd)
 
-    def start(self, interval_s: float = DEFAULT_POLL_S) -> None:
+    def start(
+        self,
+        interval_s: float = DEFAULT_POLL_S,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
         """Poll in a background thread every interval_s seconds until :meth:`close`.
+
+        Parameters
+        ----------
+        interval_s : float
+            Seconds between polls (the bound on how far the copy lags, plus the apply time).
+        on_error : callable, optional
+            Called with the error that stopped the thread (a journal it cannot follow).
 
         A :class:`JournalCorrupt` stops the thread and is kept in :attr:`error`;
         :meth:`wait_for` then raises it.
@@ -279,6 +291,8 @@ class JournalFollower:
                     self.error = exc
                     with self._changed:
                         self._changed.notify_all()
+                    if on_error is not None:
+                        on_error(exc)
                     return
 
         self._thread = threading.Thread(target=run, name="journal-follower", daemon=True)
