@@ -280,7 +280,8 @@ def _start(child: _Child, wait: bool) -> None:
             if "http://" in line:
                 child.line = line.strip()
                 break
-            print(f"graphmatch: worker {child.index}: {line.rstrip()}", file=sys.stderr)
+            text = line.rstrip().removeprefix("graphmatch: ")
+            print(f"graphmatch: worker {child.index}: {text}", file=sys.stderr)
         else:
             code = child.proc.wait()
             raise RefusedToServe(f"worker {child.index} did not start (exit {code})")
@@ -290,7 +291,8 @@ def _start(child: _Child, wait: bool) -> None:
 def _relay(index: int, out: IO[str]) -> None:
     """Copy a worker's later stdout lines to stderr, named."""
     for line in out:
-        print(f"graphmatch: worker {index}: {line.rstrip()}", file=sys.stderr, flush=True)
+        text = line.rstrip().removeprefix("graphmatch: ")
+        print(f"graphmatch: worker {index}: {text}", file=sys.stderr, flush=True)
 
 
 def serve_workers(
