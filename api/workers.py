@@ -64,6 +64,8 @@ WORKER = "Graphmatch-Worker"
 VIA = "Graphmatch-Via"
 #: The longest a read waits for its worker to reach a Graphmatch-Min-Position, seconds.
 MIN_POSITION_WAIT_S = 1.0
+#: The longest a follower waits for the writer's answer to a forwarded request, seconds.
+FORWARD_TIMEOUT_S = 15.0
 #: Requests a follower forwards to the writer whatever their method: presence and events.
 _WRITER_ONLY = re.compile(r"^/v1/(people/[^/]+/(presence|nearby)|events)(/|$)")
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -194,7 +196,7 @@ class WorkerRole:
         target = request.full_path if request.query_string else request.path
         for attempt in range(2):  # a kept-alive connection the writer closed: once more
             if conn is None:
-                conn = http.client.HTTPConnection(*self.writer, timeout=30)
+                conn = http.client.HTTPConnection(*self.writer, timeout=FORWARD_TIMEOUT_S)
                 self._local.conn = conn
             try:
                 conn.request(request.method, target, body=body or None, headers=headers)
@@ -207,7 +209,8 @@ class WorkerRole:
                     raise ApiError(
                         503,
                         "writer_unavailable",
-                        "the writer process is not answering (restarting?); retry",
+                        "the writer process did not answer (restarting?); retry (the write "
+                        "may have been applied: PUT and DELETE are safe to repeat)",
                         {},
                         {"Retry-After": "1"},
                     ) from None

@@ -75,6 +75,8 @@ def test_follower_applies_exactly_the_journal(tmp_path: Path, compact_bytes: int
             follower.poll()
             assert follower.position == writer.position
             assert state(follower.store) == state(writer.inner)
+        base = writer._scan_journal(tmp_path / JOURNAL, True).base or 0
+        assert (base > 0) == (compact_bytes < 10_000)  # the small journal was compacted
     finally:
         follower.close()
         writer.close()

@@ -79,6 +79,9 @@ def test_a_write_is_read_back_from_every_worker(
         assert headers["Graphmatch-Worker"] == "0"  # the writer answered
         vias.add(headers.get("Graphmatch-Via"))
     assert "1" in vias, "no write came through the follower"
+    for _ in range(20):  # presence and events are the writer's, reads included
+        status, headers, _ = call(server, "GET", "/v1/events")
+        assert status == 200 and headers["Graphmatch-Worker"] == "0"
     status, headers, _ = call(server, "PUT", "/v1/people/p0/friends/p1")
     assert status in (200, 201)
     position = headers["Graphmatch-Position"]
