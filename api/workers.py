@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import IO, Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 
 from api.app import open_configured_store
 from api.errors import ApiError
@@ -136,6 +136,9 @@ class WorkerRole:
             follower = self.follower
             assert follower is not None
 
+            def position() -> int:
+                return follower.position
+
             def before() -> Any:
                 if request.method not in _READS or _WRITER_ONLY.match(request.path):
                     return self._forward()
@@ -153,14 +156,15 @@ class WorkerRole:
                             {"position": follower.position, "wanted": wanted},
                             {"Retry-After": "1"},
                         )
+                g.graphmatch_position = follower.position  # the answer includes all up to it
                 return None
 
             app.before_request(before)
-
-            def position() -> int:
-                return follower.position
         else:
             journal = store if isinstance(store, JournaledStore) else None
+
+            def position() -> int:
+                return journal.position if journal is not None else 0
 
             def check() -> None:
                 wanted = _min_position()  # 400 if malformed
@@ -173,16 +177,17 @@ class WorkerRole:
                         {"position": journal.position, "wanted": wanted},
                         {"Retry-After": "1"},
                     )
+                g.graphmatch_position = position()
 
             app.before_request(check)
-
-            def position() -> int:
-                return journal.position if journal is not None else 0
 
         def after(response: Response) -> Response:
             response.headers.setdefault(WORKER, index)
             if self.kind != "stateless":
-                response.headers.setdefault(POSITION, str(position()))
+                # A read includes every write up to the position when it began; a write's
+                # answer, the position after it (which includes it).
+                start = g.get("graphmatch_position") if request.method in _READS else None
+                response.headers.setdefault(POSITION, str(position() if start is None else start))
             return response
 
         app.after_request(after)
@@ -202,10 +207,12 @@ class WorkerRole:
                 conn.request(request.method, target, body=body or None, headers=headers)
                 answer = conn.getresponse()
                 data = answer.read()
-            except (OSError, http.client.HTTPException):
+            except (OSError, http.client.HTTPException) as exc:
                 conn.close()
                 conn = self._local.conn = None
-                if attempt:
+                # Only a kept-alive connection found closed is tried again; after a timeout
+                # the writer may have the request, and a write must not be sent twice.
+                if attempt or isinstance(exc, TimeoutError):
                     raise ApiError(
                         503,
                         "writer_unavailable",

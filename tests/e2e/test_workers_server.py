@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,8 @@ def workers(server: Server) -> dict[str, int]:
 def read_everywhere(server: Server, path: str, position: str) -> dict[str, Any]:
     """Read path with Graphmatch-Min-Position until both workers answered; their answers."""
     seen: dict[str, Any] = {}
-    for _ in range(400):  # bounded: new connections go to either worker
+    deadline = time.monotonic() + 120  # a bounded wait: a restarted worker loads first
+    while time.monotonic() < deadline:  # new connections go to either worker
         status, headers, body = call(
             server, "GET", path, headers={"Graphmatch-Min-Position": position}
         )
@@ -65,7 +67,8 @@ def read_everywhere(server: Server, path: str, position: str) -> dict[str, Any]:
         seen[headers["Graphmatch-Worker"]] = body
         if len(seen) == 2:
             return seen
-    raise AssertionError(f"only worker(s) {sorted(seen)} answered 400 reads")
+        time.sleep(0.01)
+    raise AssertionError(f"only worker(s) {sorted(seen)} answered in 120 s")
 
 
 def test_a_write_is_read_back_from_every_worker(
