@@ -191,16 +191,12 @@ class GuardedServer(TcpWSGIServer):  # type: ignore[misc]
 
     channel_class = GuardedChannel
 
-    #: Connections taken per turn. Worker processes sharing one socket take fewer, so that
-    #: a burst of new clients is spread over the processes rather than all taken by one.
-    accept_batch = 128
-
     def handle_accept(self) -> None:
-        """Accept connections until none is waiting (at most accept_batch at a time)."""
+        """Accept connections until none is waiting (at most 128 at a time)."""
         # waitress takes one connection per turn of its loop, and under load that turn comes
         # only as often as the loop's thread gets the interpreter lock: 256 clients arriving at
         # once then wait seconds to be accepted.
-        for _ in range(self.accept_batch):
+        for _ in range(128):
             before = len(self._map)
             super().handle_accept()
             if len(self._map) == before or len(self._map) >= self.adj.connection_limit:
@@ -243,7 +239,8 @@ def create_server(
         ``REQUEST_TIMEOUT_S`` (see :mod:`api.settings`).
     sockets : sequence of socket.socket, optional
         Listening sockets to accept on instead of binding host:port (``serve --workers``:
-        every worker process accepts on the one socket its parent bound).
+        each worker's own ``SO_REUSEPORT`` socket on the public port, and the writer's private
+        one).
 
     Returns
     -------
@@ -280,11 +277,7 @@ def create_server(
         asyncore_use_poll=True,
         backlog=2048,
     )
-    server_class = type(
-        "GuardedServer",
-        (GuardedServer,),
-        {"channel_class": channel, "accept_batch": 4 if sockets else 128},
-    )
+    server_class = type("GuardedServer", (GuardedServer,), {"channel_class": channel})
     # As waitress.create_server does for TCP: one server per address the host resolves to.
     socket_map: dict[int, Any] = {}
     if sockets:

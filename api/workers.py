@@ -1,10 +1,10 @@
-"""``graphmatch serve --workers N``: N waitress processes accepting on one socket.
+"""``graphmatch serve --workers N``: N waitress processes on one port.
 
-The parent binds the listening socket and starts N worker processes (``python -m api.workers``,
-spawned, not forked) that inherit it; the kernel hands each new connection to whichever
-worker accepts it first, so a busy worker takes fewer and a dead one takes none while it is
-restarted (connections wait in the shared backlog). The parent restarts a worker that exits
-and stops them all on SIGTERM or SIGINT.
+The parent reserves the port (bound with ``SO_REUSEPORT``, not listening) and starts N worker
+processes (``python -m api.workers``, spawned, not forked), each listening on that port with
+its own ``SO_REUSEPORT`` socket: the kernel spreads new connections evenly over the listening
+ones (by a hash of the client's address and port), and a worker that is down takes none. The
+parent restarts a worker that exits and stops them all on SIGTERM or SIGINT.
 
 Over the embedded store (``--data-dir``) worker 0 is the **writer**: it owns the
 :class:`~graphmatch.stores.JournaledStore` and the durable presence, and also accepts on a
@@ -247,19 +247,26 @@ def _min_position() -> int | None:
 
 
 # -- the parent ----------------------------------------------------------------------------------
-def _listen(host: str, port: int) -> socket.socket:
-    """Bind and listen on host:port, inheritable by the workers."""
-    from api.server import check_bindable
+def _bind(host: str, port: int, *, listen: bool) -> socket.socket:
+    """Bind host:port with SO_REUSEPORT; listen too, for a worker.
 
-    check_bindable(host, port)  # one line for a taken port or a bad host
+    The parent binds without listening: that reserves the port (and resolves port 0) for the
+    workers' sockets without taking any connection itself; the kernel spreads the
+    connections over the listening ones.
+    """
     family, kind, proto, _, address = socket.getaddrinfo(
         host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
     )[0]
     sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(address)
-    sock.listen(2048)
-    sock.set_inheritable(True)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+        if listen:
+            sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
     return sock
 
 
@@ -367,7 +374,12 @@ def serve_workers(
             "the other workers follow it) or --store neo4j; without either each worker "
             "would hold a graph of its own"
         )
-    public = _listen(host, port)
+    from api.server import check_bindable
+
+    if not hasattr(socket, "SO_REUSEPORT"):  # pragma: no cover - Linux and the BSDs have it
+        raise RefusedToServe("--workers needs SO_REUSEPORT, which this system lacks")
+    check_bindable(host, port)  # one line for a taken port or a bad host
+    public = _bind(host, port, listen=False)
     public_port = public.getsockname()[1]
     base = {
         "host": host,
@@ -379,24 +391,22 @@ def serve_workers(
         "store_kind": store_kind,
         "recover": recover,
         "settings": dict(settings or {}),
-        "public_fd": public.fileno(),
     }
     children: list[_Child] = []
     private: socket.socket | None = None
     if neo4j:
         for i in range(workers):
             spec = {**base, "index": i, "kind": "stateless", "demo": demo and i == 0}
-            children.append(_Child(i, spec, (public.fileno(),)))
+            children.append(_Child(i, spec, ()))
     else:
         private = socket.create_server(("127.0.0.1", 0), backlog=2048)
         private.set_inheritable(True)
         writer_at = private.getsockname()[:2]
-        fds = (public.fileno(), private.fileno())
-        spec = {**base, "index": 0, "kind": "writer", "demo": demo, "private_fd": fds[1]}
-        children.append(_Child(0, spec, fds))
+        spec = {**base, "index": 0, "kind": "writer", "demo": demo, "private_fd": private.fileno()}
+        children.append(_Child(0, spec, (private.fileno(),)))
         for i in range(1, workers):
             spec = {**base, "index": i, "kind": "follower", "demo": False, "writer": writer_at}
-            children.append(_Child(i, spec, (public.fileno(),)))
+            children.append(_Child(i, spec, ()))
     stopping = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -460,7 +470,7 @@ def worker_main(argv: list[str]) -> int:
 
     spec = json.loads(argv[0])
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
-    sockets = [socket.socket(fileno=spec["public_fd"])]
+    sockets = [_bind(spec["host"], spec["port"], listen=True)]
     if spec.get("private_fd") is not None:
         sockets.append(socket.socket(fileno=spec["private_fd"]))
     writer = (str(spec["writer"][0]), int(spec["writer"][1])) if spec.get("writer") else None
