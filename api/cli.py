@@ -76,8 +76,27 @@ def limit_settings(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_serve(args: argparse.Namespace) -> int:
     """Handle ``graphmatch serve``; return the exit code (errors propagate to the CLI)."""
-    from api.server import serve  # lazy: keeps `graphmatch --help` free of Flask
+    from api.server import RefusedToServe, serve  # lazy: keeps `graphmatch --help` free of Flask
 
+    workers = getattr(args, "workers", 1)
+    if workers < 1:
+        raise RefusedToServe(f"--workers must be at least 1, not {workers}")
+    if workers > 1:
+        from api.workers import serve_workers
+
+        return serve_workers(
+            workers,
+            args.host,
+            args.port,
+            data_dir=args.data_dir,
+            demo=args.demo,
+            demo_people=args.demo_people,
+            open_access=args.open,
+            threads=args.threads,
+            store_kind=args.store,
+            recover=args.recover,
+            settings=limit_settings(args),
+        )
     return serve(
         args.host,
         args.port,
@@ -134,6 +153,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="serve without API keys on a non-loopback address (also GRAPHMATCH_OPEN=1)",
     )
     p.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="worker processes on one socket (default 1); over --data-dir one writes the "
+        "journal and the others follow it, over Neo4j all are alike (docs/http.md, "
+        "'Worker processes')",
+    )
     p.add_argument(
         "--model",
         metavar="PATH",

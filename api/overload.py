@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import logging
 import resource
+import socket
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from waitress.adjustments import Adjustments
@@ -215,7 +216,14 @@ def raise_open_files_limit(wanted: int) -> int:
     return soft if soft != resource.RLIM_INFINITY else wanted
 
 
-def create_server(app: Any, host: str, port: int, threads: int, settings: Mapping[str, Any]) -> Any:
+def create_server(
+    app: Any,
+    host: str,
+    port: int,
+    threads: int,
+    settings: Mapping[str, Any],
+    sockets: Sequence[socket.socket] | None = None,
+) -> Any:
     """Create the waitress server for app with the limits in settings.
 
     Parameters
@@ -229,6 +237,10 @@ def create_server(app: Any, host: str, port: int, threads: int, settings: Mappin
     settings : mapping
         ``MAX_CONNECTIONS``, ``MAX_QUEUE``, ``MAX_QUEUE_WAIT_S``, ``IDLE_TIMEOUT_S`` and
         ``REQUEST_TIMEOUT_S`` (see :mod:`api.settings`).
+    sockets : sequence of socket.socket, optional
+        Listening sockets to accept on instead of binding host:port (``serve --workers``:
+        each worker's own ``SO_REUSEPORT`` socket on the public port, and the writer's private
+        one).
 
     Returns
     -------
@@ -268,10 +280,24 @@ def create_server(app: Any, host: str, port: int, threads: int, settings: Mappin
     server_class = type("GuardedServer", (GuardedServer,), {"channel_class": channel})
     # As waitress.create_server does for TCP: one server per address the host resolves to.
     socket_map: dict[int, Any] = {}
-    servers = [
-        server_class(app, socket_map, dispatcher=dispatcher, adj=adj, sockinfo=info)
-        for info in adj.listen
-    ]
+    if sockets:
+        servers = [
+            server_class(
+                app,
+                socket_map,
+                _sock=sock,
+                dispatcher=dispatcher,
+                adj=adj,
+                bind_socket=False,
+                sockinfo=(sock.family, sock.type, sock.proto, sock.getsockname()),
+            )
+            for sock in sockets
+        ]
+    else:
+        servers = [
+            server_class(app, socket_map, dispatcher=dispatcher, adj=adj, sockinfo=info)
+            for info in adj.listen
+        ]
     if len(servers) == 1:
         return servers[0]
     listen = [(s.effective_host, s.effective_port) for s in servers]

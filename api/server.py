@@ -20,6 +20,7 @@ from graphmatch import GraphMatchError, GraphStore, InvalidInput
 if TYPE_CHECKING:
     from flask import Flask
 
+    from api.workers import WorkerRole
     from seed_data import Network
 from api.settings import load_settings
 
@@ -176,6 +177,7 @@ def serve(
     store_kind: str | None = None,
     recover: bool = False,
     settings: Mapping[str, Any] | None = None,
+    worker: WorkerRole | None = None,
 ) -> int:
     """Serve the API until SIGINT or SIGTERM; return the exit code.
 
@@ -200,6 +202,9 @@ def serve(
     settings : mapping, optional
         More settings (:mod:`api.settings`: the limits under load, the access log); they win
         over the environment.
+    worker : api.workers.WorkerRole, optional
+        Serve as one of ``serve --workers``' processes: on the sockets the parent bound, from
+        the store the role opens (a follower's copy of the data dir), with its hooks.
 
     Returns
     -------
@@ -232,10 +237,14 @@ def serve(
             f"refusing to serve on {host} with no API keys: set GRAPHMATCH_API_KEYS, "
             "or pass --open (GRAPHMATCH_OPEN=1) to serve without access control"
         )
-    check_bindable(host, port)  # before seeding a demo: a taken port fails in a second
+    if worker is None:
+        check_bindable(host, port)  # before seeding a demo: a taken port fails in a second
     # waitress warns on every queued task under load; that is normal for a busy server.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    store = open_configured_store(config, recover=recover)
+    if worker is not None:
+        store = worker.open_store(config, recover)
+    else:
+        store = open_configured_store(config, recover=recover)
     if (report := getattr(store, "recovery_report", None)) is not None:
         print(f"graphmatch: {report.summary()}", file=sys.stderr, flush=True)
     try:
@@ -255,15 +264,20 @@ def serve(
                 network = None
         if network is not None:  # presence lives in the app, so check in after create_app
             print(f"graphmatch: {check_in_demo_event(app, network)}", file=sys.stderr, flush=True)
+        if worker is not None:
+            worker.install(app, store)
         stop_log = accesslog.configure(str(config["ACCESS_LOG"]), sys.stderr)
         # The loaded graph is millions of long-lived dicts the cyclic collector would walk
         # again and again: at 100k people a full collection paused a read 665 ms, 84 ms once
         # frozen (`graphmatch bench --writes 1000 --gc-freeze`, docs/performance.md).
         gc.collect()
         gc.freeze()
-        server: Any = create_server(app, host, port, threads, config)
+        sockets = worker.sockets if worker is not None else None
+        server: Any = create_server(app, host, port, threads, config, sockets=sockets)
         json_server_errors(server)  # waitress' own 400/431/413/501 answers in JSON too
         # The Host check (api.guard) accepts the loopback names with this port only.
+        if worker is not None:
+            server.effective_port = worker.public_port  # several sockets: the clients' one
         app.config["PORT"] = getattr(server, "effective_port", None)
         signal.signal(signal.SIGTERM, _stop)
         people, friendships = store.counts()

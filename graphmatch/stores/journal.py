@@ -389,6 +389,34 @@ class JournaledStore:
             self._lockfile.close()
             raise
 
+    @classmethod
+    def _for_reading(cls, inner: MemoryStore, data_dir: str | Path) -> JournaledStore:
+        """Return an unopened store whose reading and replay methods a follower reuses.
+
+        It takes no lock and opens no file; it is closed, so every write it is asked for
+        refuses. :class:`~graphmatch.stores.follower.JournalFollower` loads and tails a data
+        dir through its ``_read_snapshot``, ``_load_snapshot_doc``, ``_scan_journal``,
+        ``_parse`` and ``_replay``: one parser for recovery and for following.
+        """
+        self = cls.__new__(cls)
+        self.inner, self.data_dir, self.recover = inner, Path(data_dir), False
+        self.fsync, self.compact_bytes, self.recovery_report = False, 0, None
+        self._lock = threading.Lock()
+        self._seq = self._base = self._end = 0
+        self._fd, self._closed, self._presence = None, True, None
+        self._tail_dirty = self._dir_dirty = False
+        self._next_compact = 0
+        return self
+
+    @property
+    def position(self) -> int:
+        """The sequence number of the last journaled write (0 before the first).
+
+        It only grows, across compactions and restarts: a client that waits until a
+        follower has applied it reads its own write (``serve --workers``).
+        """
+        return self._seq
+
     # -- opening ---------------------------------------------------------------------------
     def _take_dir_lock(self) -> None:
         """Hold an exclusive flock on the directory so one process owns the journal."""
@@ -567,15 +595,18 @@ class JournaledStore:
         for a, b in doc.get("dismissals", ()):  # versions 1 and 2 had none
             inner.dismiss(a, b)
 
-    def _scan_journal(self, path: Path, header: bool | None) -> _Scan:
+    def _scan_journal(self, path: Path, header: bool | None, data: bytes | None = None) -> _Scan:
         """Read a journal file and say what it holds and what is wrong with it.
 
         header: True for format 2, False for format 1, None to tell by the first bytes.
+        data: the file's bytes when the caller read them already (a follower reads them from
+        the descriptor it keeps; path then only names the file in problems).
         """
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            return _Scan(exists=False)
+        if data is None:
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                return _Scan(exists=False)
         if header is None:
             header = data.startswith(_MAGIC) or not data
         scan = _Scan(exists=True, legacy=not header)
