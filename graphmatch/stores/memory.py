@@ -233,10 +233,13 @@ class MemoryStore:
         exclusions are never named as mutual friends either and a friend may be. Called
         inside the index's consistent read, which dismissals step like blocks.
         """
-        blocked = self._blocked_now(person_id)
         gone = self._dismissed.get(person_id)
         if not gone:
-            return blocked
+            # Most people block and dismiss no one: three dict probes, no call (per suggest).
+            if person_id not in self._blocks and person_id not in self._blocked_by:
+                return _NO_ONE
+            return self._blocked_now(person_id)
+        blocked = self._blocked_now(person_id)
         friends = self._adj.get(person_id, {})
         # tuple() copies the set in one C call, so a concurrent dismiss cannot resize it
         # under the loop.
@@ -274,6 +277,14 @@ class MemoryStore:
         batch = list(pairs)
         index = self._index or self.fresh_index()
         if index is not None:
+            if len(batch) == 1 and batch[0].__class__ is tuple and len(batch[0]) == 2:
+                # One pair: the scalar kernel, no arrays (9.8 µs -> ~5 µs on LastFM, loaded).
+                # Ids that are not strings, or unknown, go the batch way for its errors.
+                a, b = batch[0]
+                if a.__class__ is str and b.__class__ is str:
+                    n = index.mutual_count(a, b)
+                    if n is not None:
+                        return [n]
             counts: list[int] = index.mutual_counts(batch).tolist()
             return counts
         with self._lock:
