@@ -44,8 +44,7 @@ from api.errors import ApiError
 from api.server import RefusedToServe, check_serve_options, is_loopback
 from api.settings import load_settings
 from graphmatch import GraphMatchError, GraphStore, JournalCorrupt
-from graphmatch.stores import JournaledStore
-from graphmatch.stores.follower import JournalFollower
+from graphmatch.stores import JournaledStore, JournalFollower
 
 __all__ = [
     "MIN_POSITION",

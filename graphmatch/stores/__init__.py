@@ -4,6 +4,8 @@
   and the optional capabilities a store may add to push work down.
 - :mod:`~graphmatch.stores.memory`: :class:`MemoryStore`, networkx in memory (the default).
 - :mod:`~graphmatch.stores.journal`: :class:`JournaledStore`, a memory store made durable.
+- :mod:`~graphmatch.stores.follower`: :class:`JournalFollower`, a read-only copy of a data dir
+  that follows its journal (the worker processes of ``serve --workers``).
 - :mod:`~graphmatch.stores.neo4j`: :class:`Neo4jStore`, Neo4j 5.x over Bolt (``[neo4j]`` extra).
 - :func:`open_store`: the one place that picks a store from settings.
 
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from graphmatch.stores._open import STORE_KINDS, open_store
+    from graphmatch.stores.follower import JournalFollower
     from graphmatch.stores.journal import JournalCorrupt, JournaledStore
     from graphmatch.stores.memory import MemoryStore
     from graphmatch.stores.neo4j.store import Neo4jStore
@@ -28,6 +31,7 @@ _LAZY: dict[str, str] = {
     "GraphStore": "graphmatch.stores.protocol",
     "JournalCorrupt": "graphmatch.stores.journal",
     "JournaledStore": "graphmatch.stores.journal",
+    "JournalFollower": "graphmatch.stores.follower",
     "MemoryStore": "graphmatch.stores.memory",
     "Neo4jStore": "graphmatch.stores.neo4j.store",
     "PairStats": "graphmatch.stores.protocol",
@@ -38,6 +42,7 @@ __all__ = [
     "STORE_KINDS",
     "GraphStore",
     "JournalCorrupt",
+    "JournalFollower",
     "JournaledStore",
     "MemoryStore",
     "Neo4jStore",
