@@ -25,6 +25,9 @@ from numba import njit
 
 from graphmatch import rule
 
+# The rule's order and the two-hop hash are the index kernels' own: one definition each.
+from graphmatch.index.kernels import _hash, _worse
+
 #: Scores are quantised before ranking exactly as :func:`graphmatch.rule.quantise` does.
 QUANTUM_INV = rule.QUANTUM_INV
 
@@ -47,16 +50,6 @@ N_FEATURES = 12
 
 #: Slots of the per-thread ``state`` array: the next friend stamp and the next mutual stamp.
 _FSTAMP, _MSTAMP = 0, 1
-
-
-@njit(cache=True, nogil=True)
-def _worse(qa: int, ca: int, ra: int, qb: int, cb: int, rb: int) -> bool:
-    """Return whether candidate a ranks below candidate b (the rule's order)."""
-    if qa != qb:
-        return qa < qb
-    if ca != cb:
-        return ca < cb
-    return ra > rb
 
 
 @njit(cache=True, nogil=True)
@@ -142,12 +135,6 @@ def _sorted_heap(hq: np.ndarray, hc: np.ndarray, hr: np.ndarray, size: int) -> n
 #: stays in cache; bigger ones in the graph-sized scratch rows. On synth-1m the dense rows made
 #: every feature lookup a cache miss (p50 0.92 ms against cn_ra's 33 us).
 HASH_SLOTS_MAX = 1 << 16
-
-
-@njit(cache=True, nogil=True)
-def _hash(v: int, shift: int) -> int:
-    """Return the home slot of position v (Knuth's multiplicative hash, top bits)."""
-    return (((v & 0xFFFFFFFF) * 2654435761) & 0xFFFFFFFF) >> shift
 
 
 @njit(cache=True, nogil=True)
