@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         name = f"synth {args.people:,} / {args.friendships:,}"
     t_graph = time.perf_counter() - t
     t = time.perf_counter()
-    index = store.build_index()
+    index = store.build_index().freeze()  # the packed, id-ordered snapshot batch ranks
     t_index = time.perf_counter() - t
     kw = {"score": args.score, "k": args.k, "max_degree": args.max_degree}
 
