@@ -165,6 +165,39 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
+def serve_settings(
+    host: str,
+    port: int,
+    threads: int,
+    data_dir: str | None,
+    store_kind: str | None,
+    open_access: bool,
+    settings: Mapping[str, Any] | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Check the serve options; return the settings they override and the merged settings.
+
+    Raises
+    ------
+    RefusedToServe
+        For a bad port or thread count, or beyond loopback without API keys.
+    """
+    check_serve_options(port, threads)
+    overrides: dict[str, Any] = dict(settings or {})
+    if data_dir is not None:
+        overrides["DATA_DIR"] = data_dir
+    if store_kind is not None:
+        overrides["STORE"] = store_kind
+    if open_access:
+        overrides["OPEN"] = True
+    config = load_settings(overrides)
+    if not config["API_KEYS"] and not config["OPEN"] and not is_loopback(host):
+        raise RefusedToServe(
+            f"refusing to serve on {host} with no API keys: set GRAPHMATCH_API_KEYS, "
+            "or pass --open (GRAPHMATCH_OPEN=1) to serve without access control"
+        )
+    return overrides, config
+
+
 def serve(
     host: str = "127.0.0.1",
     port: int = 8080,
@@ -223,20 +256,9 @@ def serve(
     from api.explorer import demo_story
     from api.overload import create_server
 
-    check_serve_options(port, threads)
-    overrides: dict[str, Any] = dict(settings or {})
-    if data_dir is not None:
-        overrides["DATA_DIR"] = data_dir
-    if store_kind is not None:
-        overrides["STORE"] = store_kind
-    if open_access:
-        overrides["OPEN"] = True
-    config = load_settings(overrides)
-    if not config["API_KEYS"] and not config["OPEN"] and not is_loopback(host):
-        raise RefusedToServe(
-            f"refusing to serve on {host} with no API keys: set GRAPHMATCH_API_KEYS, "
-            "or pass --open (GRAPHMATCH_OPEN=1) to serve without access control"
-        )
+    overrides, config = serve_settings(
+        host, port, threads, data_dir, store_kind, open_access, settings
+    )
     if worker is None:
         check_bindable(host, port)  # before seeding a demo: a taken port fails in a second
     # waitress warns on every queued task under load; that is normal for a busy server.

@@ -41,8 +41,7 @@ from flask import Flask, Response, g, request
 
 from api.app import open_configured_store
 from api.errors import ApiError
-from api.server import RefusedToServe, check_serve_options, is_loopback
-from api.settings import load_settings
+from api.server import RefusedToServe, serve_settings
 from graphmatch import GraphMatchError, GraphStore, JournalCorrupt
 from graphmatch.stores import JournaledStore, JournalFollower
 
@@ -350,20 +349,7 @@ def serve_workers(
         raise RefusedToServe(
             f"--workers must be at least 2 to start worker processes, not {workers}"
         )
-    check_serve_options(port, threads)
-    overrides: dict[str, Any] = dict(settings or {})
-    if data_dir is not None:
-        overrides["DATA_DIR"] = data_dir
-    if store_kind is not None:
-        overrides["STORE"] = store_kind
-    if open_access:
-        overrides["OPEN"] = True
-    config = load_settings(overrides)
-    if not config["API_KEYS"] and not config["OPEN"] and not is_loopback(host):
-        raise RefusedToServe(
-            f"refusing to serve on {host} with no API keys: set GRAPHMATCH_API_KEYS, "
-            "or pass --open (GRAPHMATCH_OPEN=1) to serve without access control"
-        )
+    _, config = serve_settings(host, port, threads, data_dir, store_kind, open_access, settings)
     neo4j = config.get("STORE") == "neo4j" or (
         config.get("STORE") in (None, "") and bool(os.environ.get("NEO4J_URI"))
     )
