@@ -85,6 +85,8 @@ def profile_run(people: int, friendships: int, runs: int) -> None:
 
 def profile_encoder(n: int = 1_000_000, b: int = 20_000, k: int = 10) -> None:
     """Time the encoder's pieces on one synthetic block; print them in ms."""
+    import numba
+
     ids = [str(i) for i in range(n)]
     rng = np.random.default_rng(0)
     found = rng.integers(0, n, (b, k))
@@ -94,25 +96,40 @@ def profile_encoder(n: int = 1_000_000, b: int = 20_000, k: int = 10) -> None:
     people = ids[:b]
     quoted = _encode.quoted_ids(ids)
     pbuf, pstart = _encode.quoted_ids(people)
-    sbuf = _encode.valid_scores(scores, lengths)
+    bits = scores.view(np.int64)
     lit = (_encode._OPEN, _encode._SUGG, _encode._END, _encode._SCORE, _encode._COUNT,
            _encode._MUTUAL)  # fmt: skip
-    out = np.empty(100 * b * k, np.uint8)  # past the ~64 bytes a suggestion takes
-    args = (pbuf, pstart, *quoted, found, counts, lengths.astype(np.int64), sbuf,
-            np.zeros((0, 0, 0), np.int64), False, lit, out)  # fmt: skip
+    chunks = -(-b // _encode.CHUNK_ROWS)
+    args = (pbuf, pstart, *quoted, found, counts, lengths.astype(np.int64), bits,
+            np.zeros((0, 0, 0), np.int64), False, lit, _encode._POW5_INV, _encode._POW5,
+            chunks)  # fmt: skip
     _encode.encode_lines(people, quoted, found, counts, scores, lengths, None)  # compile
-    short = np.round(scores, 3)
-    for name, fn in (
+    _encode._reprs(bits[:1].reshape(-1), _encode._POW5_INV, _encode._POW5)
+    flat = bits.reshape(-1)
+    cases = [
         ("encode_lines (whole block)", lambda: _encode.encode_lines(
             people, quoted, found, counts, scores, lengths, None)),
-        ("valid_scores (tolist + repr)", lambda: _encode.valid_scores(scores, lengths)),
-        ("valid_scores, 3-decimal scores", lambda: _encode.valid_scores(short, lengths)),
-        ("_emit (the copying pass)", lambda: _encode._emit(*args)),
-    ):  # fmt: skip
+        ("the people's quoted ids (json.dumps)", lambda: _encode.quoted_ids(people)),
+        ("float reprs alone (compiled Ryu, 1 thread)", lambda: _encode._reprs(
+            flat, _encode._POW5_INV, _encode._POW5)),
+        ("CPython repr of the score list (what it replaced)",
+         lambda: repr(scores.reshape(-1).tolist())),
+        ("_emit (the parallel writing pass)", lambda: _encode._emit(*args)),
+    ]  # fmt: skip
+    threads = numba.get_num_threads()
+    for name, fn in cases:
         t = time.perf_counter()
         for _ in range(5):
             fn()
         print(f"{name}: {(time.perf_counter() - t) / 5 * 1e3:.0f} ms")
+    numba.set_num_threads(1)
+    try:
+        t = time.perf_counter()
+        for _ in range(5):
+            _encode._emit(*args)
+        print(f"_emit on 1 thread: {(time.perf_counter() - t) / 5 * 1e3:.0f} ms")
+    finally:
+        numba.set_num_threads(threads)
 
 
 def main(argv: list[str] | None = None) -> int:

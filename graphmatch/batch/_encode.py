@@ -1,14 +1,17 @@
-"""Vectorised output of a batch block: JSON lines assembled by one compiled pass.
+"""Vectorised output of a batch block: JSON lines written by one compiled, parallel pass.
 
 The per-suggestion f-string of the first JsonlSink cost about 3.5 µs a suggestion: 35 s for
 1M people x 10 suggestions, four times the ranking. Here Python touches no suggestion:
 
 - ids are JSON-encoded once per run, by one ``json.dumps`` of the whole id list (the C
   encoder), into one byte buffer with start offsets;
-- scores are written by one ``repr`` of the block's score list (CPython's float repr, in C:
-  exactly what ``json.dumps`` writes for a finite float);
-- a numba kernel copies ids, scores, counts and the fixed JSON text into one output buffer,
-  sized by a first pass.
+- scores are written by a compiled shortest round-trip formatter (Ryu, :func:`_put_float`)
+  that gives CPython's ``repr`` of a float byte for byte (what ``json.dumps`` writes for a
+  finite float). It replaced one ``repr`` of the block's score list, which held the GIL on
+  one core: 119 ms of a 206 ms block of 20,000 people x 10 (``profile_jsonl.py``);
+- a numba kernel writes ids, scores, counts and the fixed JSON text into one output buffer,
+  the block's rows split in chunks over every thread, each chunk at an offset from a cheap
+  upper bound, the chunks then moved together.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ import json
 from collections.abc import Sequence
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-__all__ = ["encode_lines", "quoted_ids", "valid_scores"]
+from graphmatch.index import kernels
+
+__all__ = ["encode_lines", "float_reprs", "quoted_ids"]
 
 
 def quoted_ids(ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -53,29 +58,297 @@ def quoted_ids(ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return buf, start
 
 
-def valid_scores(scores: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Return the reprs of the suggestions' scores, row by row, as ``repr(list)`` bytes.
+# --- Ryu (Ulf Adams, PLDI 2018): the shortest digits that read back as the same double. ---
+# The 125-bit powers of 5 and their inverses are built here from Python's exact integers and
+# held as 28-bit limbs, so every product in the kernel fits a signed 64-bit integer.
+_BITS = 125
+_LIMB = 28
+_MASK = (1 << _LIMB) - 1
+#: Longest repr of a float: "-2.2250738585072014e-308".
+FLOAT_REPR_MAX = 24
+
+
+def _limbs(x: int) -> list[int]:
+    """Split a non-negative integer under 2**140 into five 28-bit limbs, lowest first."""
+    return [(x >> (_LIMB * i)) & _MASK for i in range(5)]
+
+
+def _pow5_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Return Ryu's tables: ceil-ish 2**j / 5**i (i < 342) and 5**i's top 125 bits (i < 326)."""
+    inv = np.zeros((342, 5), np.int64)
+    for i in range(342):
+        p = 5**i
+        inv[i] = _limbs((1 << (p.bit_length() - 1 + _BITS)) // p + 1)
+    pw = np.zeros((326, 5), np.int64)
+    for i in range(326):
+        p = 5**i
+        j = p.bit_length() - _BITS
+        pw[i] = _limbs(p >> j if j >= 0 else p << -j)
+    return inv, pw
+
+
+_POW5_INV, _POW5 = _pow5_tables()
+
+
+@njit(cache=True, nogil=True)
+def _mul_shift(m: int, tab: np.ndarray, row: int, j: int) -> int:
+    """Return floor(m * tab[row] / 2**j) for m < 2**56 (the result is under 2**63)."""
+    a0 = m & 0xFFFFFFF
+    a1 = m >> 28
+    b0, b1, b2, b3, b4 = tab[row, 0], tab[row, 1], tab[row, 2], tab[row, 3], tab[row, 4]
+    # Partial products of 28-bit limbs stay under 2**57: no overflow before the carries.
+    t = a0 * b0
+    c0 = t & 0xFFFFFFF
+    t = (t >> 28) + a0 * b1 + a1 * b0
+    c1 = t & 0xFFFFFFF
+    t = (t >> 28) + a0 * b2 + a1 * b1
+    c2 = t & 0xFFFFFFF
+    t = (t >> 28) + a0 * b3 + a1 * b2
+    c3 = t & 0xFFFFFFF
+    t = (t >> 28) + a0 * b4 + a1 * b3
+    c4 = t & 0xFFFFFFF
+    t = (t >> 28) + a1 * b4
+    c5 = t & 0xFFFFFFF
+    c6 = t >> 28
+    limbs = (c0, c1, c2, c3, c4, c5, c6)
+    k0 = j // 28
+    r = j - 28 * k0
+    out = limbs[k0] >> r
+    # Higher limbs shifted into place; bits past 63 wrap away, and the result fits in 63.
+    for t2 in range(1, 4):
+        if k0 + t2 > 6:
+            break
+        sh = 28 * t2 - r
+        if sh < 64:
+            out += limbs[k0 + t2] << sh
+    return int(out)
+
+
+@njit(cache=True, nogil=True)
+def _pow5_factor(value: int) -> int:
+    """Return how many times 5 divides value (> 0)."""
+    count = 0
+    while value % 5 == 0:
+        value //= 5
+        count += 1
+    return count
+
+
+@njit(cache=True, nogil=True)
+def _shortest(bits: int, inv: np.ndarray, pw: np.ndarray) -> tuple[int, int]:
+    """Return (digits, exponent) of a finite non-zero double's shortest round-trip decimal."""
+    mantissa = bits & ((1 << 52) - 1)
+    exponent = (bits >> 52) & 0x7FF
+    if exponent == 0:
+        e2 = 1 - 1023 - 52 - 2
+        m2 = mantissa
+    else:
+        e2 = exponent - 1023 - 52 - 2
+        m2 = (1 << 52) | mantissa
+    accept = (m2 & 1) == 0
+    mv = 4 * m2
+    mm_shift = 1 if (mantissa != 0 or exponent <= 1) else 0
+    vm_tz = False
+    vr_tz = False
+    if e2 >= 0:
+        q = ((e2 * 78913) >> 18) - (1 if e2 > 3 else 0)
+        e10 = q
+        k = _BITS + ((q * 1217359) >> 19) + 1 - 1
+        i = -e2 + q + k
+        vr = _mul_shift(4 * m2, inv, q, i)
+        vp = _mul_shift(4 * m2 + 2, inv, q, i)
+        vm = _mul_shift(4 * m2 - 1 - mm_shift, inv, q, i)
+        if q <= 21:
+            if mv % 5 == 0:
+                vr_tz = _pow5_factor(mv) >= q
+            elif accept:
+                vm_tz = _pow5_factor(mv - 1 - mm_shift) >= q
+            else:
+                vp -= 1 if _pow5_factor(mv + 2) >= q else 0
+    else:
+        q = ((-e2 * 732923) >> 20) - (1 if -e2 > 1 else 0)
+        e10 = q + e2
+        i = -e2 - q
+        k = ((i * 1217359) >> 19) + 1 - _BITS
+        j = q - k
+        vr = _mul_shift(4 * m2, pw, i, j)
+        vp = _mul_shift(4 * m2 + 2, pw, i, j)
+        vm = _mul_shift(4 * m2 - 1 - mm_shift, pw, i, j)
+        if q <= 1:
+            vr_tz = True
+            if accept:
+                vm_tz = mm_shift == 1
+            else:
+                vp -= 1
+        elif q < 63:
+            vr_tz = (mv & ((1 << q) - 1)) == 0
+    removed = 0
+    last = 0
+    if vm_tz or vr_tz:
+        # The general case (about 0.7% of doubles): exact trailing zeros matter.
+        while vp // 10 > vm // 10:
+            vm_tz = vm_tz and vm % 10 == 0
+            vr_tz = vr_tz and last == 0
+            last = vr % 10
+            vr //= 10
+            vp //= 10
+            vm //= 10
+            removed += 1
+        if vm_tz:
+            while vm % 10 == 0:
+                vr_tz = vr_tz and last == 0
+                last = vr % 10
+                vr //= 10
+                vp //= 10
+                vm //= 10
+                removed += 1
+        if vr_tz and last == 5 and vr % 2 == 0:
+            last = 4  # exactly ...50...0: round half to even
+        up = (vr == vm and (not accept or not vm_tz)) or last >= 5
+        output = vr + (1 if up else 0)
+    else:
+        round_up = False
+        if vp // 100 > vm // 100:
+            round_up = vr % 100 >= 50
+            vr //= 100
+            vp //= 100
+            vm //= 100
+            removed += 2
+        while vp // 10 > vm // 10:
+            round_up = vr % 10 >= 5
+            vr //= 10
+            vp //= 10
+            vm //= 10
+            removed += 1
+        output = vr + (1 if (vr == vm or round_up) else 0)
+    return output, e10 + removed
+
+
+#: "00" to "99": digits are written two per division (a 17-digit score took 34 divisions).
+_PAIRS = np.frombuffer("".join(f"{i:02d}" for i in range(100)).encode("ascii"), np.uint8).copy()
+#: 10**0 .. 10**18.
+_POW10 = np.array([10**i for i in range(19)], np.int64)
+
+
+@njit(cache=True, nogil=True)
+def _put_digits(out: np.ndarray, at: int, value: int, n: int) -> None:
+    """Write the n decimal digits of value (>= 0) at ``at``."""
+    t = at + n
+    while t - at >= 2:
+        q = value // 100
+        r = 2 * (value - 100 * q)
+        out[t - 2] = _PAIRS[r]
+        out[t - 1] = _PAIRS[r + 1]
+        value = q
+        t -= 2
+    if t > at:
+        out[at] = 48 + value
+
+
+@njit(cache=True, nogil=True)
+def _n_digits(value: int) -> int:
+    """Return how many decimal digits a non-negative int (< 10**18) has."""
+    # From the top: most scores have 16 or 17 digits (a loop up from 1 cost 50 ns a float).
+    n = 18
+    while n > 1 and value < _POW10[n - 1]:
+        n -= 1
+    return n
+
+
+@njit(cache=True, nogil=True)
+def _put_float(out: np.ndarray, at: int, bits: int, inv: np.ndarray, pw: np.ndarray) -> int:
+    """Write ``repr`` of the double with these bits at ``at``; return the position after it."""
+    exponent = (bits >> 52) & 0x7FF
+    if exponent == 0x7FF and bits & ((1 << 52) - 1):  # repr(nan), whatever its sign
+        out[at], out[at + 1], out[at + 2] = 110, 97, 110
+        return at + 3
+    if bits < 0:
+        out[at] = 45  # -
+        at += 1
+        bits &= 0x7FFFFFFFFFFFFFFF
+    if exponent == 0x7FF:  # inf: what repr writes (not JSON; scores are finite)
+        out[at], out[at + 1], out[at + 2] = 105, 110, 102
+        return at + 3
+    if bits == 0:
+        out[at], out[at + 1], out[at + 2] = 48, 46, 48  # 0.0
+        return at + 3
+    digits, e10 = _shortest(bits, inv, pw)
+    n = _n_digits(digits)
+    point = e10 + n  # value = 0.DIGITS * 10**point
+    if -4 < point <= 16:  # CPython's float_repr_style "short": fixed notation
+        if point <= 0:
+            out[at], out[at + 1] = 48, 46  # 0.
+            at += 2
+            for _ in range(-point):
+                out[at] = 48
+                at += 1
+            _put_digits(out, at, digits, n)
+            return at + n
+        if point < n:
+            scale = _POW10[n - point]
+            high = digits // scale
+            _put_digits(out, at, high, point)
+            out[at + point] = 46
+            _put_digits(out, at + point + 1, digits - high * scale, n - point)
+            return at + n + 1
+        _put_digits(out, at, digits, n)
+        at += n
+        for _ in range(point - n):
+            out[at] = 48
+            at += 1
+        out[at], out[at + 1] = 46, 48  # .0
+        return at + 2
+    # Exponent notation: d[.ddd]e+XX / e-XX, at least two exponent digits.
+    scale = _POW10[n - 1]
+    lead = digits // scale
+    out[at] = 48 + lead
+    at += 1
+    if n > 1:
+        out[at] = 46
+        _put_digits(out, at + 1, digits - lead * scale, n - 1)
+        at += n
+    e = point - 1
+    out[at] = 101  # e
+    out[at + 1] = 45 if e < 0 else 43
+    at += 2
+    e = -e if e < 0 else e
+    ne = max(2, _n_digits(e))
+    _put_digits(out, at, e, ne)
+    return at + ne
+
+
+@njit(cache=True, nogil=True)
+def _reprs(bits: np.ndarray, inv: np.ndarray, pw: np.ndarray) -> np.ndarray:
+    """Return the reprs of the doubles with these bits, each followed by a newline."""
+    out = np.empty(bits.shape[0] * (FLOAT_REPR_MAX + 1), np.uint8)
+    at = 0
+    for i in range(bits.shape[0]):
+        at = _put_float(out, at, bits[i], inv, pw)
+        out[at] = 10
+        at += 1
+    return out[:at]
+
+
+def float_reprs(values: np.ndarray) -> list[str]:
+    """Return ``repr`` of each float as the compiled formatter writes it (for tests, checks).
 
     Parameters
     ----------
-    scores : numpy.ndarray of float64
-        ``(people, k)`` scores.
-    lengths : numpy.ndarray
-        Suggestions per person (the first ``lengths[i]`` of row i are real).
+    values : numpy.ndarray of float64
+        The floats.
 
     Returns
     -------
-    numpy.ndarray of uint8
-        ``[s, s, ...]``: CPython's own float reprs, ", "-separated.
+    list of str
+        One repr per value, as CPython's ``repr(float(v))`` writes it.
 
     Examples
     --------
-    >>> bytes(valid_scores(np.array([[0.5, 0.0], [0.25, 1e-5]]), np.array([1, 2])))
-    b'[0.5, 0.25, 1e-05]'
+    >>> float_reprs(np.array([0.5, 1e-5, 1e16, 2.0 / 3.0, 123456789.0]))
+    ['0.5', '1e-05', '1e+16', '0.6666666666666666', '123456789.0']
     """
-    mask = np.arange(scores.shape[1])[None, :] < lengths[:, None]
-    # One C-level repr of the list: no Python bytecode per float.
-    return np.frombuffer(repr(scores[mask].tolist()).encode("ascii"), np.uint8)
+    bits = np.ascontiguousarray(values, np.float64).reshape(-1).view(np.int64)
+    return bytes(_reprs(bits, _POW5_INV, _POW5)).decode("ascii").split("\n")[:-1]
 
 
 _LIT = {
@@ -93,31 +366,106 @@ _OPEN, _SUGG, _END, _SCORE, _COUNT, _MUTUAL = (
 
 
 @njit(cache=True, nogil=True)
-def _put(out: np.ndarray, at: int, src: np.ndarray, lo: int, hi: int, write: bool) -> int:
-    """Copy src[lo:hi] to out at ``at`` (when writing); return the position after it."""
-    if write:
-        for t in range(hi - lo):
-            out[at + t] = src[lo + t]
+def _put(out: np.ndarray, at: int, src: np.ndarray, lo: int, hi: int) -> int:
+    """Copy src[lo:hi] to out at ``at``; return the position after it."""
+    for t in range(hi - lo):
+        out[at + t] = src[lo + t]
     return at + hi - lo
 
 
 @njit(cache=True, nogil=True)
-def _put_int(out: np.ndarray, at: int, value: int, write: bool) -> int:
+def _put_int(out: np.ndarray, at: int, value: int) -> int:
     """Write a non-negative int's decimal digits at ``at``; return the position after them."""
-    digits = 1
-    v = value
-    while v >= 10:
-        v //= 10
-        digits += 1
-    if write:
-        v = value
-        for t in range(digits - 1, -1, -1):
-            out[at + t] = 48 + v % 10
-            v //= 10
-    return at + digits
+    n = _n_digits(value)
+    _put_digits(out, at, value, n)
+    return at + n
 
 
 @njit(cache=True, nogil=True)
+def _row_bound(
+    i: int,
+    pstart: np.ndarray,
+    istart: np.ndarray,
+    found: np.ndarray,
+    lengths: np.ndarray,
+    named: np.ndarray,
+    explain: bool,
+    fixed_line: int,
+    fixed_item: int,
+    fixed_mutual: int,
+) -> int:
+    """Return an upper bound on the bytes of row i's line."""
+    size = fixed_line + pstart[i + 1] - pstart[i]
+    for j in range(lengths[i]):
+        v = found[i, j]
+        size += fixed_item + istart[v + 1] - istart[v]
+        if explain:
+            size += fixed_mutual
+            for t in range(named.shape[2]):
+                w = named[i, j, t]
+                if w >= 0:
+                    size += istart[w + 1] - istart[w]
+    return int(size)
+
+
+@njit(cache=True, nogil=True)
+def _emit_rows(
+    lo: int,
+    hi: int,
+    pbuf: np.ndarray,
+    pstart: np.ndarray,
+    ibuf: np.ndarray,
+    istart: np.ndarray,
+    found: np.ndarray,
+    counts: np.ndarray,
+    lengths: np.ndarray,
+    sbits: np.ndarray,
+    named: np.ndarray,
+    explain: bool,
+    lit: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    inv: np.ndarray,
+    pw: np.ndarray,
+    out: np.ndarray,
+    at: int,
+) -> int:
+    """Write rows lo..hi-1's lines into out from ``at``; return the position after them."""
+    l_open, l_sugg, l_end, l_score, l_count, l_mutual = lit
+    for i in range(lo, hi):
+        at = _put(out, at, l_open, 0, l_open.shape[0])
+        at = _put(out, at, pbuf, pstart[i], pstart[i + 1] - 1)
+        at = _put(out, at, l_sugg, 0, l_sugg.shape[0])
+        for j in range(lengths[i]):
+            if j > 0:
+                out[at] = 44  # ,
+                at += 1
+            v = found[i, j]
+            at = _put(out, at, l_open, 0, l_open.shape[0])
+            at = _put(out, at, ibuf, istart[v], istart[v + 1] - 1)
+            at = _put(out, at, l_score, 0, l_score.shape[0])
+            at = _put_float(out, at, sbits[i, j], inv, pw)
+            at = _put(out, at, l_count, 0, l_count.shape[0])
+            at = _put_int(out, at, counts[i, j])
+            if explain:
+                at = _put(out, at, l_mutual, 0, l_mutual.shape[0])
+                first = True
+                for t in range(named.shape[2]):
+                    w = named[i, j, t]
+                    if w < 0:
+                        continue
+                    if not first:
+                        out[at] = 44
+                        at += 1
+                    first = False
+                    at = _put(out, at, ibuf, istart[w], istart[w + 1] - 1)
+                out[at] = 93  # ]
+                at += 1
+            out[at] = 125  # }
+            at += 1
+        at = _put(out, at, l_end, 0, l_end.shape[0])
+    return at
+
+
+@njit(cache=True, nogil=True, parallel=True)
 def _emit(
     pbuf: np.ndarray,
     pstart: np.ndarray,
@@ -126,58 +474,56 @@ def _emit(
     found: np.ndarray,
     counts: np.ndarray,
     lengths: np.ndarray,
-    sbuf: np.ndarray,
+    sbits: np.ndarray,
     named: np.ndarray,
     explain: bool,
     lit: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-    out: np.ndarray,
-) -> int:
-    """Write the block's lines into out (big enough); return their size."""
-    write = True
+    inv: np.ndarray,
+    pw: np.ndarray,
+    chunks: int,
+) -> np.ndarray:
+    """Return the block's lines, written in ``chunks`` row ranges on every thread."""
     l_open, l_sugg, l_end, l_score, l_count, l_mutual = lit
-    at = 0
-    sp = 1  # past the "[" of the score list's repr
-    for i in range(lengths.shape[0]):
-        at = _put(out, at, l_open, 0, l_open.shape[0], write)
-        at = _put(out, at, pbuf, pstart[i], pstart[i + 1] - 1, write)
-        at = _put(out, at, l_sugg, 0, l_sugg.shape[0], write)
-        for j in range(lengths[i]):
-            if j > 0:
-                if write:
-                    out[at] = 44  # ,
-                at += 1
-            v = found[i, j]
-            at = _put(out, at, l_open, 0, l_open.shape[0], write)
-            at = _put(out, at, ibuf, istart[v], istart[v + 1] - 1, write)
-            at = _put(out, at, l_score, 0, l_score.shape[0], write)
-            se = sp
-            while sbuf[se] != 44 and sbuf[se] != 93:  # up to "," or "]"
-                se += 1
-            at = _put(out, at, sbuf, sp, se, write)
-            sp = se + 2  # past ", "
-            at = _put(out, at, l_count, 0, l_count.shape[0], write)
-            at = _put_int(out, at, counts[i, j], write)
-            if explain:
-                at = _put(out, at, l_mutual, 0, l_mutual.shape[0], write)
-                first = True
-                for t in range(named.shape[2]):
-                    w = named[i, j, t]
-                    if w < 0:
-                        continue
-                    if not first:
-                        if write:
-                            out[at] = 44
-                        at += 1
-                    first = False
-                    at = _put(out, at, ibuf, istart[w], istart[w + 1] - 1, write)
-                if write:
-                    out[at] = 93  # ]
-                at += 1
-            if write:
-                out[at] = 125  # }
+    rows = lengths.shape[0]
+    fixed_line = l_open.shape[0] + l_sugg.shape[0] + l_end.shape[0]
+    # Per suggestion: a comma, the JSON text, the longest float repr, the longest int, "}".
+    fixed_item = 1 + l_open.shape[0] + l_score.shape[0] + FLOAT_REPR_MAX + l_count.shape[0]
+    fixed_item += 20 + 1
+    fixed_mutual = l_mutual.shape[0] + 1 + named.shape[2] if explain else 0
+    bound = np.zeros(chunks + 1, np.int64)
+    for c in prange(chunks):
+        lo = rows * c // chunks
+        hi = rows * (c + 1) // chunks
+        size = 0
+        for i in range(lo, hi):
+            size += _row_bound(
+                i, pstart, istart, found, lengths, named, explain,
+                fixed_line, fixed_item, fixed_mutual,
+            )  # fmt: skip
+        bound[c + 1] = size
+    for c in range(chunks):
+        bound[c + 1] += bound[c]
+    out = np.empty(bound[chunks], np.uint8)
+    ends = np.zeros(chunks, np.int64)
+    for c in prange(chunks):
+        lo = rows * c // chunks
+        hi = rows * (c + 1) // chunks
+        ends[c] = _emit_rows(
+            lo, hi, pbuf, pstart, ibuf, istart, found, counts, lengths, sbits, named,
+            explain, lit, inv, pw, out, bound[c],
+        )  # fmt: skip
+    # Move the chunks together (each only down: a forward copy is safe).
+    at = ends[0] if chunks else 0
+    for c in range(1, chunks):
+        for t in range(bound[c], ends[c]):
+            out[at] = out[t]
             at += 1
-        at = _put(out, at, l_end, 0, l_end.shape[0], write)
-    return at
+    return out[:at]
+
+
+#: Rows per chunk of the parallel writer: small enough to spread a block over the threads
+#: evenly, large enough that a chunk's fixed cost is nothing.
+CHUNK_ROWS = 512
 
 
 def encode_lines(
@@ -189,7 +535,9 @@ def encode_lines(
     lengths: np.ndarray,
     named: np.ndarray | None,
 ) -> np.ndarray:
-    """Return a block's JSON lines, byte for byte the ones the per-item writer produced.
+    """Return a block's JSON lines, byte for byte the ones ``json.dumps`` writes.
+
+    Runs a ``parallel=True`` kernel, under :data:`graphmatch.index.kernels.PARALLEL`.
 
     Parameters
     ----------
@@ -222,25 +570,14 @@ def encode_lines(
     lengths = np.ascontiguousarray(lengths, np.int64)
     found = np.ascontiguousarray(found, np.int64)
     counts = np.ascontiguousarray(counts, np.int64)
-    sbuf = valid_scores(scores, lengths)
+    sbits = np.ascontiguousarray(scores, np.float64).view(np.int64)
     explain = named is not None
     nm = np.zeros((0, 0, 0), np.int64) if named is None else np.ascontiguousarray(named, np.int64)
     lit = (_OPEN, _SUGG, _END, _SCORE, _COUNT, _MUTUAL)
-    # One pass into a buffer of a bound computed with numpy (exact but for 20 bytes per count),
-    # not a measuring pass and a writing pass: the measuring pass was half the kernel's time.
-    mask = np.arange(found.shape[1])[None, :] < lengths[:, None]
-    id_len = np.diff(istart) - 1
-    items = int(lengths.sum())
-    bound = (
-        len(pbuf)
-        + len(lengths) * (len(_OPEN) + len(_SUGG) + len(_END))
-        + int(id_len[found[mask]].sum())
-        + len(sbuf)
-        + items * (1 + len(_OPEN) + len(_SCORE) + len(_COUNT) + 20 + 1)
-    )
-    if named is not None:
-        picked = nm[mask]
-        bound += items * (len(_MUTUAL) + 1) + int((id_len[picked[picked >= 0]] + 1).sum())
-    out = np.empty(bound, np.uint8)
-    size = _emit(pbuf, pstart, ibuf, istart, found, counts, lengths, sbuf, nm, explain, lit, out)
-    return out[:size]
+    chunks = -(-len(lengths) // CHUNK_ROWS)
+    with kernels.PARALLEL:  # numba's workqueue layer aborts on two parallel callers at once
+        out: np.ndarray = _emit(
+            pbuf, pstart, ibuf, istart, found, counts, lengths, sbits, nm, explain, lit,
+            _POW5_INV, _POW5, chunks,
+        )  # fmt: skip
+    return out

@@ -29,6 +29,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -397,7 +398,8 @@ class BatchReport:
     seconds : float
         Wall time of this call (index, ranking and writing).
     index_seconds, rank_seconds, write_seconds : float
-        Where the time went.
+        Where the time went; blocks are written while the next one ranks, so
+        ``write_seconds`` is the writing the ranking did not hide (the wait for the writer).
     params : dict
         Score, k, block size, explain, degree cap.
     """
@@ -647,6 +649,16 @@ def _write_checkpoint(path: Path, data: Mapping[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+def _write_block(sink: Sink, block: Block, state: dict[str, Any], ck_path: Path) -> int:
+    """Write a block, then record it in the checkpoint; return its number of people."""
+    offset = sink.write(block)
+    state["blocks_done"] = block.number + 1
+    state["people_done"] += len(block.people)
+    state["offset"] = offset
+    _write_checkpoint(ck_path, state)
+    return len(block.people)
+
+
 def default_checkpoint(out: str | Path) -> Path:
     """Return the sidecar checkpoint path for an output path (``OUT.checkpoint.json``).
 
@@ -794,20 +806,23 @@ def run_batch(
             store, score, k, block_size=block_size, explain=explain, max_degree=max_degree,
             start=first_block, threads=threads, index=index, blocks=blocks,
         )  # fmt: skip
-        while True:
-            t0 = time.perf_counter()
-            block = next(it, None)
-            t1 = time.perf_counter()
-            report.rank_seconds += t1 - t0
-            if block is None:
-                break
-            offset = sink.write(block)
-            state["blocks_done"] = block.number + 1
-            state["people_done"] += len(block.people)
-            state["offset"] = offset
-            _write_checkpoint(ck_path, state)
-            report.write_seconds += time.perf_counter() - t1
-            bar.update(len(block.people))
+        # Block i is written on a thread while block i+1 ranks: the write and fsync (and the
+        # Python between kernels) overlap the ranking; the encoder's parallel pass and the
+        # ranking take turns on kernels.PARALLEL. One block in flight bounds the memory.
+        with ThreadPoolExecutor(1, thread_name_prefix="batch-writer") as writer:
+            pending: Future[int] | None = None
+            while True:
+                t0 = time.perf_counter()
+                block = next(it, None)
+                t1 = time.perf_counter()
+                report.rank_seconds += t1 - t0
+                if pending is not None:
+                    bar.update(pending.result())  # re-raises the writer's error here
+                if block is not None:
+                    pending = writer.submit(_write_block, sink, block, state, ck_path)
+                report.write_seconds += time.perf_counter() - t1
+                if block is None:
+                    break
         state["complete"] = True
         _write_checkpoint(ck_path, state)
     finally:

@@ -9,6 +9,8 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import graphmatch as gm
 from graphmatch.batch import _encode
@@ -128,3 +130,68 @@ def test_parquet_rows_are_the_jsonl_rows(tmp_path: Path, explain: int) -> None:
             want.append(row)
     assert want and table == want
     assert any(row.get("mutual") for row in want) == bool(explain)
+
+
+# --- The compiled float formatter: CPython's repr, byte for byte. ---
+
+_EDGE_FLOATS = [
+    0.0, -0.0, 5e-324, -5e-324, 2.2250738585072014e-308, 2.225073858507201e-308,
+    1.7976931348623157e308, 1e-05, 9.999999999999999e-05, 0.0001, 0.00010000000000000002,
+    1e16, 9999999999999998.0, 1e15, 1e17, 123456789012345678.0, 1e22, 1e23, 2.0**53,
+    2.0**53 + 2, 0.1, 0.2, 0.30000000000000004, 1 / 3, 2 / 3, 4.35, 5e-7, 1.5, 100.0,
+    float("inf"), float("-inf"),
+    *(2.0**e for e in range(-1074, 1024, 7)),
+    *(10.0**e for e in range(-323, 309, 3)),
+]  # fmt: skip
+
+
+def test_float_reprs_match_repr_on_edge_cases() -> None:
+    got = _encode.float_reprs(np.array(_EDGE_FLOATS))
+    assert got == [repr(x) for x in _EDGE_FLOATS]
+    assert _encode.float_reprs(np.array([float("nan"), -float("nan")])) == ["nan", "nan"]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.floats(allow_nan=False), min_size=1, max_size=50))
+def test_float_reprs_match_repr_on_any_float(values: list[float]) -> None:
+    assert _encode.float_reprs(np.array(values)) == [repr(x) for x in values]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=200))
+def test_float_reprs_match_repr_on_any_bit_pattern(patterns: list[int]) -> None:
+    values = np.array(patterns, np.uint64).view(np.float64)
+    values = values[np.isfinite(values)]
+    assert _encode.float_reprs(values) == [repr(x) for x in values.tolist()]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.integers(2, 5000), min_size=1, max_size=30),
+    st.integers(1, 5000),
+    st.integers(1, 5000),
+)
+def test_float_reprs_match_repr_on_the_rules_scores(degrees: list[int], du: int, dv: int) -> None:
+    # The scores a batch writes: the canonical sums of the rule's weights, and the products
+    # and quotients of the derived scores.
+    from graphmatch import rule
+
+    degrees.sort()
+    m = len(degrees)
+    ra = rule.weighted_sum(rule.ra_weight, degrees)
+    aa = rule.weighted_sum(rule.aa_weight, degrees)
+    scores = [float(m), ra, aa, m * ra, m / (du + dv + m)]
+    assert _encode.float_reprs(np.array(scores)) == [repr(x) for x in scores]
+
+
+def test_many_chunks_and_empty_rows_give_the_reference_lines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Blocks of more rows than one chunk: the chunks are written apart and moved together.
+    block = _random_block(7, 2)
+    for rows in (1, 2, 3, 5, len(block.people) + 1):
+        monkeypatch.setattr(_encode, "CHUNK_ROWS", rows)
+        assert JsonlSink("unused.jsonl").encode(block) == _reference_lines(block)
+    empty = Block(0, [], block.ids, block.found[:0], block.counts[:0], block.scores[:0],
+                  block.lengths[:0], None)  # fmt: skip
+    assert JsonlSink("unused.jsonl").encode(empty) == b""
