@@ -17,7 +17,8 @@ disk); ids are ``str(position)``. Columns:
   time; the CPU ratio compares process CPU seconds, which a machine shared with other work
   disturbs less than wall time;
 - **legacy JSONL encode**: the per-suggestion f-string writer this replaced, encoding the
-  same blocks (no ranking), for the before/after;
+  same blocks (no ranking), for the before/after; its bytes are compared with the file
+  ``run_batch`` wrote (``jsonl_same_bytes_as_legacy``);
 - **scipy** (``--scipy``): ``A[block] @ A`` less self and friends, top-k per row, on the same
   threads (common neighbours; over 200k people 8 random blocks, extrapolated);
 - **Spark local[2]**: ``run_spark_batch`` to JSONL on the same graph, shuffle bytes, task
@@ -33,6 +34,7 @@ number as JSON (the data ``scripts/charts`` draws).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -131,11 +133,15 @@ def main(argv: list[str] | None = None) -> int:
     rank, rank_cpu = time.perf_counter() - t, time.process_time() - c
     rank_peak = peak_rss_bytes()
     legacy: float | str = "skipped"
+    legacy_digest = None
     if not args.no_legacy:
+        h = hashlib.blake2b()
         t = time.perf_counter()
         for block in blocks:
-            _legacy_encode(block)
+            data = _legacy_encode(block)
+            h.update(data)  # the bytes run_batch's file must equal (about 1% of the time)
         legacy = round(time.perf_counter() - t, 2)
+        legacy_digest = h.hexdigest()
     del blocks
 
     degrees = np.diff(index.indptr)
@@ -168,6 +174,10 @@ def main(argv: list[str] | None = None) -> int:
         row["jsonl_write_s"] = round(rep.write_seconds, 2)
         row["jsonl_ratio"] = round((rep.rank_seconds + rep.write_seconds) / rank, 2)
         row["jsonl_mib"] = round(out.stat().st_size / 2**20)
+        if legacy_digest is not None:
+            with out.open("rb") as fh:
+                same = hashlib.file_digest(fh, "blake2b").hexdigest() == legacy_digest
+            row["jsonl_same_bytes_as_legacy"] = "yes" if same else "NO"
         try:
             c = time.process_time()
             rep = run_batch(
@@ -199,8 +209,11 @@ def main(argv: list[str] | None = None) -> int:
         f" | {row.get('spark_shuffle_mib', '-')} MiB | {row.get('spark_same_bytes', '-')} |"
     )
     print(
-        f"(index build {row['index_s']} s; JSONL {row['jsonl_mib']} MiB; "
-        f"peak RSS {row['peak_rss_mib']} MiB)"
+        f"(index build {row['index_s']} s; JSONL {row['jsonl_mib']} MiB, the legacy writer's "
+        f"bytes: {row.get('jsonl_same_bytes_as_legacy', 'not compared')}; peak RSS: ranking "
+        f"{row['ranking_peak_rss_mib']} MiB, to JSONL {row['jsonl_peak_rss_mib']} MiB, "
+        f"process {row['peak_rss_mib']} MiB; load average {row['machine']['load_average_start']}"  # type: ignore[index]
+        f" at the start, {row['load_average_after']} after)"
     )
     if args.json:
         print(json.dumps(row, indent=2))

@@ -100,21 +100,26 @@ def profile_encoder(n: int = 1_000_000, b: int = 20_000, k: int = 10) -> None:
     lit = (_encode._OPEN, _encode._SUGG, _encode._END, _encode._SCORE, _encode._COUNT,
            _encode._MUTUAL)  # fmt: skip
     chunks = -(-b // _encode.CHUNK_ROWS)
-    args = (pbuf, pstart, *quoted, found, counts, lengths.astype(np.int64), bits,
+    table = _encode.id_table(quoted)
+    lens = lengths.astype(np.int64)
+    bound = _encode._bounds(pstart, lens, 8, 0, lit, chunks)
+    out = np.empty(int(bound[-1]), np.uint8)
+    ends = np.zeros(chunks, np.int64)
+    args = (pbuf, pstart, *quoted, table, found, counts, lens, bits,
             np.zeros((0, 0, 0), np.int64), False, lit, _encode._POW5_INV, _encode._POW5,
-            chunks)  # fmt: skip
+            bound, out, ends)  # fmt: skip
     _encode.encode_lines(people, quoted, found, counts, scores, lengths, None)  # compile
     _encode._reprs(bits[:1].reshape(-1), _encode._POW5_INV, _encode._POW5)
     flat = bits.reshape(-1)
     cases = [
         ("encode_lines (whole block)", lambda: _encode.encode_lines(
-            people, quoted, found, counts, scores, lengths, None)),
+            people, quoted, found, counts, scores, lengths, None, table, 8)),
         ("the people's quoted ids (json.dumps)", lambda: _encode.quoted_ids(people)),
         ("float reprs alone (compiled Ryu, 1 thread)", lambda: _encode._reprs(
             flat, _encode._POW5_INV, _encode._POW5)),
         ("CPython repr of the score list (what it replaced)",
          lambda: repr(scores.reshape(-1).tolist())),
-        ("_emit (the parallel writing pass)", lambda: _encode._emit(*args)),
+        ("_emit_chunks (the parallel writing pass)", lambda: _encode._emit_chunks(*args)),
     ]  # fmt: skip
     threads = numba.get_num_threads()
     for name, fn in cases:
@@ -126,8 +131,8 @@ def profile_encoder(n: int = 1_000_000, b: int = 20_000, k: int = 10) -> None:
     try:
         t = time.perf_counter()
         for _ in range(5):
-            _encode._emit(*args)
-        print(f"_emit on 1 thread: {(time.perf_counter() - t) / 5 * 1e3:.0f} ms")
+            _encode._emit_chunks(*args)
+        print(f"_emit_chunks on 1 thread: {(time.perf_counter() - t) / 5 * 1e3:.0f} ms")
     finally:
         numba.set_num_threads(threads)
 

@@ -24,7 +24,7 @@ from numba import njit, prange
 
 from graphmatch.index import kernels
 
-__all__ = ["encode_lines", "float_reprs", "quoted_ids"]
+__all__ = ["encode_lines", "float_reprs", "id_table", "quoted_ids"]
 
 
 def quoted_ids(ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -56,6 +56,52 @@ def quoted_ids(ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     if len(ids):
         start[1:] = np.flatnonzero(buf == 10) + 1
     return buf, start
+
+
+#: Bytes per id in the fixed-width table (:func:`id_table`): a length byte and the quoted id.
+WIDE = 16
+
+
+@njit(cache=True, nogil=True)
+def _fill_table(buf: np.ndarray, start: np.ndarray, table: np.ndarray) -> None:
+    """Fill the fixed-width id table from the quoted ids (length 255: too long, use buf)."""
+    for i in range(start.shape[0] - 1):
+        lo = start[i]
+        n = start[i + 1] - 1 - lo
+        if n >= WIDE:
+            table[i, 0] = 255
+            continue
+        table[i, 0] = n
+        for t in range(n):
+            table[i, 1 + t] = buf[lo + t]
+
+
+def id_table(ids: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Return the quoted ids in rows of :data:`WIDE` bytes: the length, then the id.
+
+    Naming a suggested person then reads one cache line, not an offset and then the bytes
+    (two dependent misses in graph-sized arrays); ids of 15 bytes or more quoted are marked
+    with length 255 and read from the buffer.
+
+    Parameters
+    ----------
+    ids : tuple of numpy.ndarray
+        :func:`quoted_ids` of the ids.
+
+    Returns
+    -------
+    numpy.ndarray of uint8
+        ``(len(ids), WIDE)``.
+
+    Examples
+    --------
+    >>> id_table(quoted_ids(["ab", "x" * 20]))[:, :5].tolist()
+    [[4, 34, 97, 98, 34], [255, 0, 0, 0, 0]]
+    """
+    buf, start = ids
+    table = np.zeros((start.shape[0] - 1, WIDE), np.uint8)
+    _fill_table(buf, start, table)
+    return table
 
 
 # --- Ryu (Ulf Adams, PLDI 2018): the shortest digits that read back as the same double. ---
@@ -382,30 +428,16 @@ def _put_int(out: np.ndarray, at: int, value: int) -> int:
 
 
 @njit(cache=True, nogil=True)
-def _row_bound(
-    i: int,
-    pstart: np.ndarray,
-    istart: np.ndarray,
-    found: np.ndarray,
-    lengths: np.ndarray,
-    named: np.ndarray,
-    explain: bool,
-    fixed_line: int,
-    fixed_item: int,
-    fixed_mutual: int,
+def _put_id(
+    out: np.ndarray, at: int, v: int, ibuf: np.ndarray, istart: np.ndarray, table: np.ndarray
 ) -> int:
-    """Return an upper bound on the bytes of row i's line."""
-    size = fixed_line + pstart[i + 1] - pstart[i]
-    for j in range(lengths[i]):
-        v = found[i, j]
-        size += fixed_item + istart[v + 1] - istart[v]
-        if explain:
-            size += fixed_mutual
-            for t in range(named.shape[2]):
-                w = named[i, j, t]
-                if w >= 0:
-                    size += istart[w + 1] - istart[w]
-    return int(size)
+    """Write id v's JSON string at ``at``; return the position after it."""
+    n = table[v, 0]
+    if n == 255:
+        return _put(out, at, ibuf, istart[v], istart[v + 1] - 1)
+    for t in range(n):
+        out[at + t] = table[v, 1 + t]
+    return at + n
 
 
 @njit(cache=True, nogil=True)
@@ -416,6 +448,7 @@ def _emit_rows(
     pstart: np.ndarray,
     ibuf: np.ndarray,
     istart: np.ndarray,
+    table: np.ndarray,
     found: np.ndarray,
     counts: np.ndarray,
     lengths: np.ndarray,
@@ -430,7 +463,12 @@ def _emit_rows(
 ) -> int:
     """Write rows lo..hi-1's lines into out from ``at``; return the position after them."""
     l_open, l_sugg, l_end, l_score, l_count, l_mutual = lit
+    flat = table.reshape(-1)
     for i in range(lo, hi):
+        # The ids two rows ahead: random rows of a graph-sized table miss every cache.
+        if i + 2 < hi:
+            for j in range(lengths[i + 2]):
+                kernels._prefetch(flat, found[i + 2, j] * WIDE)
         at = _put(out, at, l_open, 0, l_open.shape[0])
         at = _put(out, at, pbuf, pstart[i], pstart[i + 1] - 1)
         at = _put(out, at, l_sugg, 0, l_sugg.shape[0])
@@ -438,9 +476,8 @@ def _emit_rows(
             if j > 0:
                 out[at] = 44  # ,
                 at += 1
-            v = found[i, j]
             at = _put(out, at, l_open, 0, l_open.shape[0])
-            at = _put(out, at, ibuf, istart[v], istart[v + 1] - 1)
+            at = _put_id(out, at, found[i, j], ibuf, istart, table)
             at = _put(out, at, l_score, 0, l_score.shape[0])
             at = _put_float(out, at, sbits[i, j], inv, pw)
             at = _put(out, at, l_count, 0, l_count.shape[0])
@@ -456,7 +493,7 @@ def _emit_rows(
                         out[at] = 44
                         at += 1
                     first = False
-                    at = _put(out, at, ibuf, istart[w], istart[w + 1] - 1)
+                    at = _put_id(out, at, w, ibuf, istart, table)
                 out[at] = 93  # ]
                 at += 1
             out[at] = 125  # }
@@ -465,12 +502,45 @@ def _emit_rows(
     return at
 
 
+@njit(cache=True, nogil=True)
+def _bounds(
+    pstart: np.ndarray,
+    lengths: np.ndarray,
+    longest: int,
+    n_explain: int,
+    lit: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    chunks: int,
+) -> np.ndarray:
+    """Return where each chunk of rows starts writing: cumulative upper bounds of its size."""
+    l_open, l_sugg, l_end, l_score, l_count, l_mutual = lit
+    rows = lengths.shape[0]
+    fixed_line = l_open.shape[0] + l_sugg.shape[0] + l_end.shape[0]
+    # Per suggestion: a comma, the JSON text, the longest id, float repr and int, "}", and
+    # with explain each named friend as the longest id and a comma. A bound from the longest
+    # id reads no id: an exact one read each suggested id once more (a cache miss each), and
+    # the pages past what a chunk writes are never touched.
+    item = 1 + l_open.shape[0] + longest + l_score.shape[0] + FLOAT_REPR_MAX
+    item += l_count.shape[0] + 20 + 1
+    if n_explain > 0:
+        item += l_mutual.shape[0] + 1 + n_explain * (longest + 1)
+    bound = np.zeros(chunks + 1, np.int64)
+    for c in range(chunks):
+        lo = rows * c // chunks
+        hi = rows * (c + 1) // chunks
+        size = (hi - lo) * fixed_line + pstart[hi] - pstart[lo]
+        for i in range(lo, hi):
+            size += item * lengths[i]
+        bound[c + 1] = bound[c] + size
+    return bound
+
+
 @njit(cache=True, nogil=True, parallel=True)
-def _emit(
+def _emit_chunks(
     pbuf: np.ndarray,
     pstart: np.ndarray,
     ibuf: np.ndarray,
     istart: np.ndarray,
+    table: np.ndarray,
     found: np.ndarray,
     counts: np.ndarray,
     lengths: np.ndarray,
@@ -480,45 +550,38 @@ def _emit(
     lit: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     inv: np.ndarray,
     pw: np.ndarray,
-    chunks: int,
-) -> np.ndarray:
-    """Return the block's lines, written in ``chunks`` row ranges on every thread."""
-    l_open, l_sugg, l_end, l_score, l_count, l_mutual = lit
+    bound: np.ndarray,
+    out: np.ndarray,
+    ends: np.ndarray,
+) -> None:
+    """Write each chunk of rows at its bound on every thread; record where each ends.
+
+    Nothing but the prange loop is in here: numba turns array expressions of a parallel
+    function into parallel loops of their own, and those tiny regions (one per chunk) made
+    the writer 5x slower on two threads than on one.
+    """
+    chunks = ends.shape[0]
     rows = lengths.shape[0]
-    fixed_line = l_open.shape[0] + l_sugg.shape[0] + l_end.shape[0]
-    # Per suggestion: a comma, the JSON text, the longest float repr, the longest int, "}".
-    fixed_item = 1 + l_open.shape[0] + l_score.shape[0] + FLOAT_REPR_MAX + l_count.shape[0]
-    fixed_item += 20 + 1
-    fixed_mutual = l_mutual.shape[0] + 1 + named.shape[2] if explain else 0
-    bound = np.zeros(chunks + 1, np.int64)
-    for c in prange(chunks):
-        lo = rows * c // chunks
-        hi = rows * (c + 1) // chunks
-        size = 0
-        for i in range(lo, hi):
-            size += _row_bound(
-                i, pstart, istart, found, lengths, named, explain,
-                fixed_line, fixed_item, fixed_mutual,
-            )  # fmt: skip
-        bound[c + 1] = size
-    for c in range(chunks):
-        bound[c + 1] += bound[c]
-    out = np.empty(bound[chunks], np.uint8)
-    ends = np.zeros(chunks, np.int64)
     for c in prange(chunks):
         lo = rows * c // chunks
         hi = rows * (c + 1) // chunks
         ends[c] = _emit_rows(
-            lo, hi, pbuf, pstart, ibuf, istart, found, counts, lengths, sbits, named,
+            lo, hi, pbuf, pstart, ibuf, istart, table, found, counts, lengths, sbits, named,
             explain, lit, inv, pw, out, bound[c],
         )  # fmt: skip
-    # Move the chunks together (each only down: a forward copy is safe).
-    at = ends[0] if chunks else 0
-    for c in range(1, chunks):
+
+
+@njit(cache=True, nogil=True)
+def _compact(out: np.ndarray, bound: np.ndarray, ends: np.ndarray) -> int:
+    """Move the chunks together (each only down: a forward copy is safe); return the size."""
+    if ends.shape[0] == 0:
+        return 0
+    at = ends[0]
+    for c in range(1, ends.shape[0]):
         for t in range(bound[c], ends[c]):
             out[at] = out[t]
             at += 1
-    return out[:at]
+    return int(at)
 
 
 #: Rows per chunk of the parallel writer: small enough to spread a block over the threads
@@ -534,6 +597,8 @@ def encode_lines(
     scores: np.ndarray,
     lengths: np.ndarray,
     named: np.ndarray | None,
+    table: np.ndarray | None = None,
+    longest: int | None = None,
 ) -> np.ndarray:
     """Return a block's JSON lines, byte for byte the ones ``json.dumps`` writes.
 
@@ -551,6 +616,10 @@ def encode_lines(
         Suggestions per person.
     named : numpy.ndarray or None
         ``(people, k, explain)`` named mutual friends (-1 pads), or None for no ``"mutual"``.
+    table : numpy.ndarray, optional
+        :func:`id_table` of ``ids`` (built here if not given: pass it to reuse it).
+    longest : int, optional
+        The longest quoted id's bytes (computed here if not given).
 
     Returns
     -------
@@ -567,6 +636,10 @@ def encode_lines(
     """
     pbuf, pstart = quoted_ids(people)
     ibuf, istart = ids
+    if table is None:
+        table = id_table(ids)
+    if longest is None:
+        longest = int(np.diff(istart).max(initial=1)) - 1
     lengths = np.ascontiguousarray(lengths, np.int64)
     found = np.ascontiguousarray(found, np.int64)
     counts = np.ascontiguousarray(counts, np.int64)
@@ -575,9 +648,12 @@ def encode_lines(
     nm = np.zeros((0, 0, 0), np.int64) if named is None else np.ascontiguousarray(named, np.int64)
     lit = (_OPEN, _SUGG, _END, _SCORE, _COUNT, _MUTUAL)
     chunks = -(-len(lengths) // CHUNK_ROWS)
+    bound = _bounds(pstart, lengths, longest, nm.shape[2] if explain else 0, lit, chunks)
+    out = np.empty(int(bound[-1]), np.uint8)
+    ends = np.zeros(chunks, np.int64)
     with kernels.PARALLEL:  # numba's workqueue layer aborts on two parallel callers at once
-        out: np.ndarray = _emit(
-            pbuf, pstart, ibuf, istart, found, counts, lengths, sbits, nm, explain, lit,
-            _POW5_INV, _POW5, chunks,
+        _emit_chunks(
+            pbuf, pstart, ibuf, istart, table, found, counts, lengths, sbits, nm, explain, lit,
+            _POW5_INV, _POW5, bound, out, ends,
         )  # fmt: skip
-    return out
+    return out[: _compact(out, bound, ends)]
