@@ -437,7 +437,7 @@ def _put_id(
         return _put(out, at, ibuf, istart[v], istart[v + 1] - 1)
     for t in range(n):
         out[at + t] = table[v, 1 + t]
-    return at + n
+    return int(at + n)
 
 
 @njit(cache=True, nogil=True)
