@@ -6,6 +6,8 @@ Usage::
     python benchmarks/bench_batch.py --graph tests/data/facebook_combined.txt.gz
     python benchmarks/bench_batch.py --people 100000 --friendships 1000000 --scipy \
         --spark-memory 8g --output docs/data/batch-synth-100k.json
+    python benchmarks/bench_batch.py --people 3000 --friendships 15000 --hubs 3 \
+        --hub-degree 1500 --spark-salt-above 200 --no-legacy   # planted hubs, salted
 
 The graph is ``graphmatch_bench.data.synthetic_edges`` (seed_data's generator, cached on
 disk); ids are ``str(position)``. Columns:
@@ -24,7 +26,9 @@ disk); ids are ``str(position)``. Columns:
 - **Spark local[2]**: ``run_spark_batch`` to JSONL on the same graph, shuffle bytes, task
   run time and peak memory from Spark's REST API (``graphmatch_bench.engines``), the JVM's
   peak RSS, the two-hop rows, and whether its output equals the in-process file byte for
-  byte; ``--spark-timeout`` cancels it (reported, with the stages it finished).
+  byte; ``--spark-timeout`` cancels it (reported, with the stages it finished);
+  ``--spark-salt-above N`` salts the two-hop join's hubs (``run_spark_batch(salt_above=N)``),
+  and ``--hubs H --hub-degree D`` plants H hubs of D friends in the synthetic graph.
 
 Peak memory is the kernel's high-water mark of this process (reset before each part), so
 the ranking's is the graph and index plus the ranking's own; ``--output FILE`` writes every
@@ -71,14 +75,17 @@ def _legacy_encode(block: Block) -> bytes:
     return "".join(lines).encode()
 
 
-def _store(people: int, friendships: int) -> gm.MemoryStore:
-    """Return the synthetic graph as a memory store (no background index)."""
+def _store(people: int, friendships: int, hubs: int = 0, hub_degree: int = 0) -> gm.MemoryStore:
+    """Return the synthetic graph as a memory store (no background index), hubs planted."""
     from graphmatch_bench.data import synthetic_edges
 
     edges = synthetic_edges(people, friendships)
     G = nx.Graph()
     G.add_nodes_from(str(i) for i in range(people))
     G.add_edges_from((str(a), str(b)) for a, b in edges.tolist())
+    rng = random.Random(1)
+    for h in range(hubs):  # people + h, each a friend of hub_degree random people
+        G.add_edges_from((str(people + h), str(v)) for v in rng.sample(range(people), hub_degree))
     return gm.MemoryStore(G, index="off")
 
 
@@ -88,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--people", type=int, default=100_000)
     p.add_argument("--friendships", type=int, default=1_000_000)
     p.add_argument("--graph", metavar="FILE", help="an edge list instead of the synthetic graph")
+    p.add_argument("--hubs", type=int, default=0, help="hubs planted in the synthetic graph")
+    p.add_argument("--hub-degree", type=int, default=1000, help="friends of each planted hub")
+    p.add_argument(
+        "--spark-salt-above", type=int, help="salt mutual friends of more friends than this"
+    )
     p.add_argument("--score", default=gm.DEFAULT_SCORE, choices=gm.SCORES)
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--threads", type=int, help="ranking threads (default: all cores)")
@@ -115,8 +127,10 @@ def main(argv: list[str] | None = None) -> int:
         store = gm.MemoryStore.from_edgelist(args.graph, index="off")
         name = Path(args.graph).name
     else:
-        store = _store(args.people, args.friendships)
+        store = _store(args.people, args.friendships, args.hubs, args.hub_degree)
         name = f"synth {args.people:,} / {args.friendships:,}"
+        if args.hubs:
+            name += f" + {args.hubs} hubs of {args.hub_degree:,}"
     t_graph = time.perf_counter() - t
     t = time.perf_counter()
     index = store.build_index().freeze()  # the packed, id-ordered snapshot batch ranks
@@ -290,8 +304,9 @@ def _spark(
         timer.start()
         try:
             sp.run_spark_batch(
-                frames, jsonl=str(out), score=args.score, k=args.k, max_degree=args.max_degree
-            )
+                frames, jsonl=str(out), score=args.score, k=args.k, max_degree=args.max_degree,
+                salt_above=args.spark_salt_above,
+            )  # fmt: skip
             status = "done"
         except Exception as exc:  # cancelled by the timer, or out of memory
             status = f"failed after {time.perf_counter() - t:.0f} s: {str(exc).splitlines()[0]}"
@@ -317,6 +332,7 @@ def _spark(
         "spark_status": status,
         "spark_master": args.master,
         "spark_partitions": args.spark_partitions,
+        "spark_salt_above": args.spark_salt_above,
         "spark_conf": conf,
         "spark_s": round(seconds, 1),
         "spark_shuffle_mib": round(shuffled / 2**20),

@@ -379,7 +379,9 @@ def frames_from_parquet(spark: SparkSession, folder: str) -> BatchFrames:
     )
 
 
-def _check(score: str, k: int, explain: int, max_degree: int | None) -> dict[str, Any]:
+def _check(
+    score: str, k: int, explain: int, max_degree: int | None, salt_above: int | None = None
+) -> dict[str, Any]:
     """Validate the parameters as the in-process batch does; return them as a dict."""
     from graphmatch.matcher import MAX_EXPLAIN, MAX_LIMIT
 
@@ -391,7 +393,14 @@ def _check(score: str, k: int, explain: int, max_degree: int | None) -> dict[str
         isinstance(max_degree, bool) or not isinstance(max_degree, int) or max_degree < 1
     ):
         raise InvalidInput(f"max_degree must be a positive integer, got {max_degree!r}")
-    return {"score": score, "k": k, "explain": explain, "max_degree": max_degree}
+    if salt_above is not None and (
+        isinstance(salt_above, bool) or not isinstance(salt_above, int) or salt_above < 1
+    ):
+        raise InvalidInput(f"salt_above must be a positive integer, got {salt_above!r}")
+    params: dict[str, Any] = {"score": score, "k": k, "explain": explain, "max_degree": max_degree}
+    if salt_above is not None:
+        params["salt_above"] = salt_above
+    return params
 
 
 def _weights(spark: SparkSession, degrees: DataFrame) -> DataFrame:
@@ -422,6 +431,7 @@ def rank_frame(
     explain: int = 0,
     max_degree: int | None = None,
     cached: list[DataFrame] | None = None,
+    salt_above: int | None = None,
 ) -> DataFrame:
     """Return everyone's top-k suggestions as a DataFrame, one row per suggestion.
 
@@ -443,6 +453,9 @@ def rank_frame(
     cached : list, optional
         Receives the intermediates the job persists (the adjacency, degrees, counted
         friends), to unpersist once the result is written.
+    salt_above : int, optional
+        Split each mutual friend of more than this many friends into ``ceil(d / salt_above)``
+        join keys, so a hub's pairs are made by several tasks (the same rows and answers).
 
     Returns
     -------
@@ -453,13 +466,13 @@ def rank_frame(
     Raises
     ------
     InvalidInput
-        For an unknown score or an out-of-range k, explain or max_degree.
+        For an unknown score or an out-of-range k, explain, max_degree or salt_above.
 
     Examples
     --------
     >>> rank_frame(frames, "jaccard", 5).orderBy("id", "rank").show()  # doctest: +SKIP
     """
-    _check(score, k, explain, max_degree)
+    _check(score, k, explain, max_degree, salt_above)
     spark = frames.friendships.sparkSession
     fr = frames.friendships.select(F.col("a").alias("w"), F.col("b").alias("x"))
     fr = fr.where(F.col("w") != F.col("x"))
@@ -489,9 +502,21 @@ def rank_frame(
 
     # One row per (mutual friend, pair of its friends), each pair once (u < v): the two-hop
     # join, sum d(w)(d(w)-1)/2 rows; mirrored after the aggregation, which halves it.
-    left = mid.select("w", F.col("x").alias("u"), *(["wt"] if weighted else []))
-    right = mid.select("w", F.col("x").alias("v"))
-    paths = left.join(right, "w").where(F.col("u") < F.col("v"))
+    left = mid.select("w", F.col("x").alias("u"), "d", *(["wt"] if weighted else []))
+    right = mid.select("w", F.col("x").alias("v"), "d")
+    keys = ["w"]
+    if salt_above is not None:
+        # Salting: a hub w (degree d > salt_above) is split in ceil(d / salt_above) keys
+        # (w, salt). Its friends on the left go to one bucket each (by a hash of the friend),
+        # its friends on the right are copied into every bucket, so each pair of w's friends
+        # still meets exactly once, but on one of several keys (tasks) rather than one. The
+        # pairs are the same rows, so the aggregation (which sorts each pair's weights before
+        # the fold) and every score bit are unchanged.
+        buckets = F.greatest(F.lit(1), F.ceil(F.col("d") / F.lit(salt_above))).cast("long")
+        left = left.withColumn("salt", F.pmod(F.xxhash64("u"), buckets))
+        right = right.withColumn("salt", F.explode(F.sequence(F.lit(0).cast("long"), buckets - 1)))
+        keys.append("salt")
+    paths = left.drop("d").join(right.drop("d"), keys).where(F.col("u") < F.col("v"))
     aggs: list[Column] = [F.count(F.lit(1)).alias("cnt")]
     if weighted:
         # The canonical sum: ascending degree, folded left from 0.0 (rule.weighted_sum). Both
@@ -656,6 +681,7 @@ def run_spark_batch(
     k: int = 10,
     explain: int = 0,
     max_degree: int | None = None,
+    salt_above: int | None = None,
 ) -> SparkReport:
     """Rank everyone on Spark and write Parquet and/or JSONL, replacing what was there.
 
@@ -668,7 +694,7 @@ def run_spark_batch(
         they are exactly the in-process batch's JSONL file.
     parquet : str, optional
         Output Parquet dataset: one row per suggestion, the columns of :data:`RESULT_COLUMNS`.
-    score, k, explain, max_degree
+    score, k, explain, max_degree, salt_above
         As :func:`rank_frame`.
 
     Returns
@@ -684,12 +710,15 @@ def run_spark_batch(
     --------
     >>> run_spark_batch(frames, jsonl="out.jsonl", k=10)  # doctest: +SKIP
     """
-    params = _check(score, k, explain, max_degree)
+    params = _check(score, k, explain, max_degree, salt_above)
     if jsonl is None and parquet is None:
         raise InvalidInput("give a JSONL or Parquet output path")
     t0 = time.perf_counter()
     cached: list[DataFrame] = []
-    ranked = rank_frame(frames, score, k, explain=explain, max_degree=max_degree, cached=cached)
+    ranked = rank_frame(
+        frames, score, k, explain=explain, max_degree=max_degree, cached=cached,
+        salt_above=salt_above,
+    )  # fmt: skip
     outputs = []
     people = -1
     if parquet is not None and jsonl is not None:

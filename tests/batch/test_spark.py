@@ -157,6 +157,24 @@ def test_spark_equals_the_process_batch_on_a_synthetic_graph(
         assert not set(store.dismissed(person)) & {v for v, *_ in sugg}
 
 
+# Salting: every mutual friend of more than 4 friends (the planted hub's 45 friends make 12
+# keys; most people here have 5-8) is split over several join keys; the answers must not move.
+@pytest.mark.parametrize(("score", "cap"), [("cn_ra", None), ("adamic_adar", 30)])
+def test_salted_hubs_give_the_process_batch_row_for_row(
+    tmp_path: Path, spark: Any, score: str, cap: int | None
+) -> None:
+    store = _synthetic()
+    store.add_friendships(("hub", f"p{i}") for i in range(0, 70) if i % 3 and i != 6)
+    frames = sp.frames_from_store(spark, store)
+    _compare(tmp_path, store, frames, score=score, k=7, explain=2, max_degree=cap)
+    unsalted = sp.read_jsonl_parts(tmp_path / "spark.jsonl")
+    salted = tmp_path / "salted.jsonl"
+    sp.run_spark_batch(
+        frames, jsonl=str(salted), score=score, k=7, explain=2, max_degree=cap, salt_above=4
+    )
+    assert sp.read_jsonl_parts(salted) == unsalted == (tmp_path / "process.jsonl").read_bytes()
+
+
 # ego-Facebook's two-hop join is 9.3M pair rows uncapped. Jaccard (counts only) runs
 # uncapped; the weighted scores, which collect and sort each pair's weights, run with a cap
 # of 60 (1.0M rows) to keep the file short (the synthetic graph runs them uncapped too).
@@ -263,7 +281,8 @@ def test_bad_parameters_are_invalid_input(
     synthetic: tuple[gm.MemoryStore, sp.BatchFrames],
 ) -> None:
     _, frames = synthetic
-    for kw in ({"score": "nope"}, {"k": 0}, {"explain": -1}, {"max_degree": 0}):
+    for kw in ({"score": "nope"}, {"k": 0}, {"explain": -1}, {"max_degree": 0},
+               {"salt_above": 0}, {"salt_above": True}):  # fmt: skip
         with pytest.raises(gm.InvalidInput):
             sp.rank_frame(frames, **kw)
     with pytest.raises(gm.InvalidInput):
