@@ -472,12 +472,9 @@ class Matcher:
             self.explain if explain is None else _check_int("explain", explain, 0, MAX_EXPLAIN)
         )
         self._require(person_id)
-        gone = set(self._dismisses.dismissed(person_id)) if self._dismisses is not None else set()
-        # Dismissed people are dropped after ranking (the model's kernel knows only blocks):
-        # at most len(gone) of them stand in the way of the best `limit`.
-        want = min(limit + len(gone), MAX_LIMIT)
-        found = self.learned.suggest(self.store, person_id, want, explain=n_explain)
-        return [s for s in found if s.person not in gone][:limit]
+        gone = self._dismisses.dismissed(person_id) if self._dismisses is not None else ()
+        # Dismissed people are left out before stage 1's cut, as graphmatch batch does.
+        return self.learned.suggest(self.store, person_id, limit, explain=n_explain, skip=gone)
 
     def rank(
         self,

@@ -139,12 +139,12 @@ def test_the_story_in_a_browser_matches_the_api(server: DemoServer, browser: Any
     assert page.locator("#me-id").text_content() == f"#{me}"
 
     # -- 2. suggestions: exactly the API's, blocked person gone ---------------------------------
-    # The picker offers the formula scores; `learned` only answers on a server with a model.
-    doc = server.call("GET", "/openapi.json")
-    suggest = doc["paths"]["/v1/people/{person_id}/suggestions"]["get"]
-    documented = next(p for p in suggest["parameters"] if p["name"] == "score")["schema"]["enum"]
-    assert "learned" in documented
-    assert ids_of(page, "#score option", "value") == [s for s in documented if s != "learned"]
+    # The picker offers what GET /v1/scores says this server answers: without a model, every
+    # formula score and not `learned` (which would be a 422 here).
+    listed = server.call("GET", "/v1/scores")
+    offered = ids_of(page, "#score option", "value")
+    assert offered == [s["name"] for s in listed["scores"] if s["available"]]
+    assert "learned" not in offered and "cn_ra" in offered
     page.select_option("#score", "common_neighbors")
     page.click("#score-form button[type=submit]")
     settle(page)
