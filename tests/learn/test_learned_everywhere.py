@@ -162,6 +162,32 @@ def test_cli_batch_takes_score_learned_with_a_model(
         assert len(refused.stderr.strip().splitlines()) == 1
 
 
+def test_learned_over_neo4j_reranks_cypher_rows_exactly_as_in_memory(
+    graph: nx.Graph, model_path: Path, neo4j_store_session: gm.Neo4jStore
+) -> None:
+    neo = neo4j_store_session
+    neo.clear()
+    neo.add_friendships(graph.edges)
+    mem = gm.MemoryStore(graph.copy(), index="sync")
+    people = sorted(graph)
+    u = people[0]
+    top = gm.Matcher(mem, model=model_path).suggest(u, limit=3, score="learned")
+    for s in (neo, mem):  # the same blocks, dismissals and opt-outs on both
+        s.block(u, top[0].person)
+        s.dismiss(u, top[1].person)
+        s.set_consent(people[7], discoverable=False)
+        s.set_consent(people[8], show_as_mutual=False)
+    on_neo, on_mem = gm.Matcher(neo, model=model_path), gm.Matcher(mem, model=model_path)
+    for person in people[::5]:
+        want = on_mem.suggest(person, limit=6, score="learned", explain=3)
+        got = on_neo.suggest(person, limit=6, score="learned", explain=3)
+        assert _rows(got) == _rows(want)
+    assert not {top[0].person, top[1].person} & {s.person for s in on_neo.suggest(u, 10, "learned")}
+    with pytest.raises(gm.PersonNotFound):
+        on_neo.suggest("nobody", score="learned")
+    neo.clear()
+
+
 def test_get_scores_says_whether_the_server_has_a_model(graph: nx.Graph, model_path: Path) -> None:
     with_model = create_app(config={"MODEL_PATH": str(model_path)}, store=gm.MemoryStore(graph))
     plain = create_app(store=gm.MemoryStore(graph))
