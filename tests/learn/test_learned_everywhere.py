@@ -123,8 +123,10 @@ def test_batch_ranks_by_the_model_exactly_as_the_matcher_does(
     store.block(people[3], first[0].person)
     store.dismiss(u, first[1].person)
     store.dismiss(v, next(iter(graph[v])))
-    store.set_consent(people[7], discoverable=False)
-    store.set_consent(people[8], show_as_mutual=False)
+    # Opt-outs of people other than those (so each rule is what leaves its person out).
+    others = [p for p in people[::-1] if p not in {u, v, *(s.person for s in first)}]
+    store.set_consent(others[0], discoverable=False)
+    store.set_consent(others[1], show_as_mutual=False)
     matcher = gm.Matcher(store, model=model_path)
     blocks = iter_blocks(store, "learned", 6, block_size=37, explain=3, threads=2, model=model_path)
     got = {person: rows for block in blocks for person, rows in block.rows()}
@@ -172,11 +174,12 @@ def test_learned_over_neo4j_reranks_cypher_rows_exactly_as_in_memory(
     people = sorted(graph)
     u = people[0]
     top = gm.Matcher(mem, model=model_path).suggest(u, limit=3, score="learned")
+    others = [p for p in people[::-1] if p not in {u, *(s.person for s in top)}]
     for s in (neo, mem):  # the same blocks, dismissals and opt-outs on both
         s.block(u, top[0].person)
         s.dismiss(u, top[1].person)
-        s.set_consent(people[7], discoverable=False)
-        s.set_consent(people[8], show_as_mutual=False)
+        s.set_consent(others[0], discoverable=False)
+        s.set_consent(others[1], show_as_mutual=False)
     on_neo, on_mem = gm.Matcher(neo, model=model_path), gm.Matcher(mem, model=model_path)
     for person in people[::5]:
         want = on_mem.suggest(person, limit=6, score="learned", explain=3)
