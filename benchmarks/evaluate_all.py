@@ -57,6 +57,7 @@ def run_one(name: str, path: str, args: argparse.Namespace) -> dict[str, Any]:
     best = res.best("precision", among=CLASSIC)
     data = res.as_dict()
     data["graph"] = name
+    data["source"] = GRAPHS[name]  # relative to --data-dir: no path of this machine
     data["best_classic"] = best
     data["margins"] = {
         metric: res.difference(NEW, res.best(metric, among=CLASSIC), metric).as_dict()
@@ -142,7 +143,7 @@ def main() -> int:
     started = time.perf_counter()
     if args.merge:
         pieces = {d["graph"]: d for f in args.merge for d in json.loads(f.read_text())}
-        results = [pieces[n] for n in GRAPHS if n in pieces]
+        results = [pieces[n] | {"source": GRAPHS[n]} for n in GRAPHS if n in pieces]
     else:
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
             futures = {
