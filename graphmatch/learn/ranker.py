@@ -257,7 +257,7 @@ def reading(index: Any) -> AbstractContextManager[Any]:
     """Return a context in which index's arrays hold still (a live index's write lock)."""
     # The learned kernels are not hardened against a torn read the way the index's own are
     # (graphmatch.index.live), so they read a live index under its lock: writers wait for
-    # one learned suggest (about 0.8 ms at 1M people), readers of other kinds do not.
+    # one learned suggest (about 0.1 ms at 1M people, bench_learned.py), not other readers.
     lock = getattr(index, "lock", None)
     return lock if lock is not None and hasattr(index, "read") else nullcontext()
 
