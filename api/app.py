@@ -11,7 +11,17 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from api import discovery, dismissals, explorer, friends, health, people, presence, privacy
+from api import (
+    discovery,
+    dismissals,
+    explorer,
+    friends,
+    health,
+    people,
+    presence,
+    privacy,
+    scores,
+)
 from api.accesslog import AccessLog
 from api.auth import KeyRing
 from api.errors import register_error_handlers
@@ -35,6 +45,7 @@ BLUEPRINTS: list[ApiBlueprint] = [
     friends.bp,
     privacy.bp,
     discovery.bp,
+    scores.bp,
     dismissals.bp,
     presence.bp,
     explorer.bp,

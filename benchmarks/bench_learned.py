@@ -2,13 +2,19 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_learned.py --graph synth-1m --model MODEL --people 2000
+    .venv/bin/python benchmarks/bench_learned.py --graph synth-1m --model A.json B.json \
+        --people 2000 --profile
 
-Both are the compiled kernels over the same CSR arrays, built straight from the synthetic edge
-array of ``graphmatch bench`` (no networkx graph: a 1M-person one would take minutes): for each
-sampled person, ``cn_ra``'s :func:`graphmatch.index.kernels.suggest` and the learned ranker's
-:func:`graphmatch.learn._kernels.suggest` (top 10, 3 named mutual friends), in alternating
-order, so both see the same machine load. Prints p50/p90 of each and the ratio of the p50s.
+Every timing is of the compiled kernels over the same CSR arrays, built straight from the
+synthetic edge array of ``graphmatch bench`` (no networkx graph: a 1M-person one would take
+minutes), or from an edge-list file's positions. For each sampled person, ``cn_ra``'s
+:func:`graphmatch.index.kernels.suggest` (as the frozen index calls it: positions in id order)
+and each model's :func:`graphmatch.learn._kernels.suggest` (top 10, 3 named mutual friends),
+interleaved (each step runs every ranker once, in a rotating order, each on a different
+person; over the run each ranks every sampled person once), so all see the same machine load
+and none is handed another's warm caches. Prints p50/p90 of
+each and the ratio of each p50 to ``cn_ra``'s; ``--profile`` adds, per model, the stages timed
+alone (stage 1 with the features, then the model over those rows).
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -35,25 +43,38 @@ def csr(edges: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     return indptr, np.ascontiguousarray(b[order])
 
 
-def main() -> int:
-    """Run the timing and print the table."""
+def load_edges(graph: str) -> np.ndarray:
+    """Return the int edge array of a synthetic graph name or an edge-list file."""
     from graphmatch_bench.data import GRAPHS, _synth_size, synthetic_edges
 
+    if Path(graph).is_file():
+        from graphmatch.stores.memory import MemoryStore
+
+        ix = MemoryStore.from_edgelist(graph, index="off").build_index()
+        start, deg, indices = ix.rows()
+        src = np.repeat(np.arange(len(deg)), deg)
+        dst = np.concatenate([indices[s : s + d] for s, d in zip(start, deg, strict=True)])
+        keep = src < dst
+        return np.stack([src[keep], dst[keep]], axis=1)
+    people, friendships = _synth_size(GRAPHS.get(graph, graph))
+    return synthetic_edges(people, friendships)
+
+
+def main() -> int:
+    """Run the timing and print the table."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--graph", default="synth-1m", help="a synthetic graph of graphmatch bench")
-    p.add_argument("--model", required=True, help="a model file (graphmatch train)")
+    p.add_argument("--graph", default="synth-1m", help="a synthetic graph or an edge-list file")
+    p.add_argument("--model", nargs="+", required=True, help="model files (graphmatch train)")
     p.add_argument("--people", type=int, default=2000)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--profile", action="store_true", help="also time each model's stages")
     args = p.parse_args()
-    people, friendships = _synth_size(GRAPHS.get(args.graph, args.graph))
     t0 = time.perf_counter()
-    edges = synthetic_edges(people, friendships)
+    edges = load_edges(args.graph)
     n = int(edges.max()) + 1
     indptr, indices = csr(edges, n)
     print(f"{args.graph}: {n:,} people, {len(edges):,} friendships; CSR in "
           f"{time.perf_counter() - t0:.1f} s")  # fmt: skip
-    model = Model.load(args.model)
-    arrays = model.kernel_arrays()
     start, deg, rank = indptr[:-1], np.diff(indptr), np.arange(n, dtype=np.int64)
     no = np.zeros(n, np.bool_)
     none = np.empty(0, np.int64)
@@ -62,30 +83,76 @@ def main() -> int:
     users = random.Random(args.seed).sample(range(n), args.people)
 
     def classic(u: int) -> None:
-        kernels.suggest(indptr, indices, no, no, none, u, 2**62, kernels.CN_RA, 10, 3,
-                        cnt, wsum, touched)  # fmt: skip
+        kernels.suggest(start, deg, indices, kernels.ORDERED, no, no, none, u, 2**62,
+                        kernels.CN_RA, 10, 3, cnt, wsum, touched)  # fmt: skip
 
-    def learned(u: int) -> None:
-        _kernels.suggest(start, deg, indices, rank, no, no, none, u, model.candidates,
-                         model.needs_clustering, 10, 3, *arrays, *scratch)  # fmt: skip
+    runners: dict[str, Callable[[int], None]] = {"cn_ra": classic}
+    models: dict[str, Model] = {}
+    for path in args.model:
+        model = Model.load(path)
+        arrays = model.kernel_arrays()
+        name = Path(path).stem
+        models[name] = model
 
+        def learned(u: int, model: Model = model, arrays: tuple = arrays) -> None:
+            _kernels.suggest(start, deg, indices, rank, no, no, none, u, model.candidates,
+                             model.needs_clustering, 10, 3, *arrays, *scratch)  # fmt: skip
+
+        runners[name] = learned
     for u in users[:20]:  # compile (or load numba's cache) and warm the caches
-        classic(u)
-        learned(u)
-    times: dict[str, list[float]] = {"cn_ra": [], "learned": []}
-    for i, u in enumerate(users):
-        pair = [("cn_ra", classic), ("learned", learned)]
-        for name, fn in pair if i % 2 == 0 else pair[::-1]:
+        for fn in runners.values():
+            fn(u)
+    times: dict[str, list[float]] = {k: [] for k in runners}
+    pairs = list(runners.items())
+    stride = max(1, len(users) // len(pairs))
+    for i in range(len(users)):
+        r = i % len(pairs)
+        for j, (name, fn) in enumerate(pairs[r:] + pairs[:r]):
+            # Each ranker on a different person at each step (each sees every person once):
+            # ranking the same person back to back would hand the later rankers the rows the
+            # first one brought into cache (with two models that flattered them by about 1.5x).
+            u = users[(i + ((r + j) % len(pairs)) * stride) % len(users)]
             t = time.perf_counter()
             fn(u)
             times[name].append(time.perf_counter() - t)
     p50 = {k: float(np.median(v)) for k, v in times.items()}
+    print("\n| ranker | trees x depth | candidates | features | p50 us | p90 us | p50 / cn_ra |")
+    print("|---|---|---|---|---|---|---|")
     for name, v in times.items():
-        print(f"{name:8s} p50 {p50[name] * 1e6:8.1f} us   p90 {np.quantile(v, 0.9) * 1e6:8.1f} us")
-    print(f"learned / cn_ra p50: {p50['learned'] / p50['cn_ra']:.2f}x "
-          f"({args.people:,} people, interleaved; model {model.learner}, "
-          f"{len(model.roots)} trees, {model.candidates} candidates)")  # fmt: skip
+        m = models.get(name)
+        shape = f"{len(m.roots)} x {m.depth}" if m is not None and len(m.roots) else "-"
+        print(f"| {name} | {shape} | {m.candidates if m else '-'} | "
+              f"{len(m.features) if m else '-'} | {p50[name] * 1e6:.1f} | "
+              f"{np.quantile(v, 0.9) * 1e6:.1f} | {p50[name] / p50['cn_ra']:.2f}x |")  # fmt: skip
+    print(f"\n({args.people:,} people, each ranker once per person, interleaved)")
+    if args.profile:
+        profile(models, start, deg, indices, rank, no, none, users, scratch)
     return 0
+
+
+def profile(
+    models: dict[str, Model], start: np.ndarray, deg: np.ndarray, indices: np.ndarray,
+    rank: np.ndarray, no: np.ndarray, none: np.ndarray, users: list[int], scratch: tuple,
+) -> None:  # fmt: skip
+    """Print each model's stages timed alone: candidates with features, then the model."""
+    print("\n| ranker | stage 1 + features p50 us | model p50 us | rows |")
+    print("|---|---|---|---|")
+    for name, model in models.items():
+        arrays = model.kernel_arrays()
+        feat, marg, rows = [], [], []
+        for u in users:
+            t = time.perf_counter()
+            _, _, X = _kernels.candidates(
+                start, deg, indices, rank, no, none, u, model.candidates,
+                model.needs_clustering, *scratch,
+            )  # fmt: skip
+            feat.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            _kernels.margins(X, *arrays)
+            marg.append(time.perf_counter() - t)
+            rows.append(X.shape[0])
+        print(f"| {name} | {np.median(feat) * 1e6:.1f} | {np.median(marg) * 1e6:.1f} | "
+              f"{np.median(rows):.0f} |")  # fmt: skip
 
 
 if __name__ == "__main__":

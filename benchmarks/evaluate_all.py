@@ -5,6 +5,9 @@ Usage (one command, seeded)::
     .venv/bin/python benchmarks/evaluate_all.py --seed 7 --sample 2000 --jobs 2 \
         --json docs/data/evaluation.json > evaluation-tables.md
 
+or in pieces (``--only A B --json part1.json``, ...), then ``--merge part*.json --json
+docs/data/evaluation.json``: each graph's result depends only on its seed, not on the others.
+
 For each graph it hides 10% of friendships (per-person quota, see graphmatch.evaluation.run),
 trains the learned ranker on the training part only, ranks a seeded sample of people with every
 score and the ``random`` baseline, and prints Markdown tables: every score's paired P@10
@@ -54,6 +57,7 @@ def run_one(name: str, path: str, args: argparse.Namespace) -> dict[str, Any]:
     best = res.best("precision", among=CLASSIC)
     data = res.as_dict()
     data["graph"] = name
+    data["source"] = GRAPHS[name]  # relative to --data-dir: no path of this machine
     data["best_classic"] = best
     data["margins"] = {
         metric: res.difference(NEW, res.best(metric, among=CLASSIC), metric).as_dict()
@@ -126,12 +130,26 @@ def main() -> int:
     p.add_argument("--json", type=Path, help="write all results here")
     p.add_argument("--only", nargs="*", help="graph names to run (default: all)")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument(
+        "--merge",
+        nargs="+",
+        type=Path,
+        metavar="JSON",
+        help="evaluate nothing: print the tables of --json files of earlier runs (pieces of "
+        "the graphs, e.g. with --only), in the order of GRAPHS",
+    )
     args = p.parse_args()
     names = args.only or list(GRAPHS)
     started = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        futures = {n: pool.submit(run_one, n, str(args.data_dir / GRAPHS[n]), args) for n in names}
-        results = [futures[n].result() for n in names]
+    if args.merge:
+        pieces = {d["graph"]: d for f in args.merge for d in json.loads(f.read_text())}
+        results = [pieces[n] | {"source": GRAPHS[n]} for n in GRAPHS if n in pieces]
+    else:
+        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+            futures = {
+                n: pool.submit(run_one, n, str(args.data_dir / GRAPHS[n]), args) for n in names
+            }
+            results = [futures[n].result() for n in names]
     print(f"## Summary: P@{args.k} against the best classic score, paired 95% CI\n")
     print("| graph | best classic | its P@10 | score | difference | 95% CI | verdict |")
     print("|---|---|---|---|---|---|---|")

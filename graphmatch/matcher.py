@@ -25,7 +25,14 @@ from graphmatch.rule import (
 
 # Re-exported: presence and older callers import the explanation order from here.
 from graphmatch.rule import explanation_order as explanation_order
-from graphmatch.stores.protocol import CountsMutual, Dismisses, GraphStore, RanksCandidates
+from graphmatch.stores.protocol import (
+    CountsMutual,
+    Dismisses,
+    GraphStore,
+    HasIndex,
+    RanksCandidates,
+    RunsQueries,
+)
 
 if TYPE_CHECKING:
     from graphmatch.learn.ranker import LearnedRanker
@@ -472,12 +479,16 @@ class Matcher:
             self.explain if explain is None else _check_int("explain", explain, 0, MAX_EXPLAIN)
         )
         self._require(person_id)
-        gone = set(self._dismisses.dismissed(person_id)) if self._dismisses is not None else set()
-        # Dismissed people are dropped after ranking (the model's kernel knows only blocks):
-        # at most len(gone) of them stand in the way of the best `limit`.
-        want = min(limit + len(gone), MAX_LIMIT)
-        found = self.learned.suggest(self.store, person_id, want, explain=n_explain)
-        return [s for s in found if s.person not in gone][:limit]
+        if not isinstance(self.store, HasIndex) and isinstance(self.store, RunsQueries):
+            # Neo4j: no compiled index; its rows are read with Cypher and reranked.
+            from graphmatch.learn.cypher import suggest_over_cypher
+
+            return suggest_over_cypher(
+                self.learned, self.store, person_id, limit, explain=n_explain
+            )
+        gone = self._dismisses.dismissed(person_id) if self._dismisses is not None else ()
+        # Dismissed people are left out before stage 1's cut, as graphmatch batch does.
+        return self.learned.suggest(self.store, person_id, limit, explain=n_explain, skip=gone)
 
     def rank(
         self,

@@ -43,7 +43,7 @@ from graphmatch.index import kernels
 from graphmatch.index.csr import CSRIndex
 from graphmatch.index.live import LiveIndex
 from graphmatch.matcher import MAX_EXPLAIN, MAX_LIMIT
-from graphmatch.rule import DEFAULT_SCORE, check_score
+from graphmatch.rule import DEFAULT_SCORE, LEARNED, check_score
 from graphmatch.stores.protocol import Dismisses, GraphStore, HasIndex, ListsBlocks
 
 __all__ = [
@@ -500,7 +500,10 @@ def _params(
     score: str, k: int, block_size: int, explain: int, max_degree: int | None
 ) -> dict[str, Any]:
     """Validate the run parameters and return them as a dict."""
-    check_score(score)
+    if score != LEARNED:
+        check_score(score)
+    elif max_degree is not None:
+        raise InvalidInput("score 'learned' takes no max_degree")
     for name, value, low, high in (
         ("k", k, 1, MAX_LIMIT),
         ("block_size", block_size, 1, 10_000_000),
@@ -533,6 +536,7 @@ def iter_blocks(
     threads: int | None = None,
     index: CSRIndex | LiveIndex | None = None,
     blocks: tuple[np.ndarray, np.ndarray] | None = None,
+    model: Any = None,
 ) -> Iterator[Block]:
     """Yield every person's top-k suggestions, one block of people at a time.
 
@@ -542,7 +546,7 @@ def iter_blocks(
         The graph, with the ``HasIndex`` and ``ListsBlocks`` capabilities (a ``MemoryStore``
         or ``JournaledStore``); its CSR index is built if it is not fresh.
     score : str, default "cn_ra"
-        One of :data:`graphmatch.SCORES`.
+        One of :data:`graphmatch.SCORES`, or ``"learned"`` (with ``model``).
     k : int, default 10
         Suggestions per person (1 to :data:`graphmatch.matcher.MAX_LIMIT`).
     block_size : int, default 20000
@@ -560,6 +564,9 @@ def iter_blocks(
         An index to use (default: the store's); a live one is frozen first.
     blocks : tuple of numpy.ndarray, optional
         Blocks-either-way as ``(ptr, idx)`` CSR arrays (default: read from the store).
+    model : str, Path, Model or LearnedRanker, optional
+        The model ``score="learned"`` ranks by (:mod:`graphmatch.learn`): each person's
+        answer is :meth:`graphmatch.Matcher.suggest`'s with that model.
 
     Yields
     ------
@@ -587,14 +594,22 @@ def iter_blocks(
     idx = index.freeze() if index is not None else _index_of(indexed)
     ptr, flat = blocks if blocks is not None else _block_arrays(indexed, idx)
     n = len(idx.ids)
-    code = kernels.SCORE_CODES[params["score"]]
     cap = 2**62 if max_degree is None else max_degree
     previous = numba.get_num_threads()
     lanes = previous if threads is None else max(1, min(threads, _MAX_THREADS))
-    # One scratch row per lane, allocated once: the kernels hand them back zeroed.
-    cnt = np.zeros((lanes, n), np.int64)
-    wsum = np.zeros((lanes, n), np.float64)
-    touched = np.zeros((lanes, n), np.int64)
+    learned = None
+    if params["score"] == LEARNED:
+        from graphmatch.learn.batch import BlockRanker, as_ranker
+
+        learned = BlockRanker(as_ranker(model), idx, lanes)
+        code, cnt = -1, np.zeros((lanes, 0), np.int64)
+        wsum, touched = np.zeros((lanes, 0)), cnt
+    else:
+        code = kernels.SCORE_CODES[params["score"]]
+        # One scratch row per lane, allocated once: the kernels hand them back zeroed.
+        cnt = np.zeros((lanes, n), np.int64)
+        wsum = np.zeros((lanes, n), np.float64)
+        touched = np.zeros((lanes, n), np.int64)
     for number, first in enumerate(range(0, n, block_size)):
         if number < start:
             continue
@@ -605,10 +620,13 @@ def iter_blocks(
         with kernels.PARALLEL:
             numba.set_num_threads(lanes)
             try:
-                found, counts, scores, lengths, named = kernels.top_k_block(
-                    idx.start, idx.deg, idx.indices, kernels.ORDERED, idx.banned, idx.hidden,
-                    users, ep, ei, cap, code, k, explain, cnt, wsum, touched,
-                )  # fmt: skip
+                if learned is not None:
+                    found, counts, scores, lengths, named = learned.rank(users, ep, ei, k, explain)
+                else:
+                    found, counts, scores, lengths, named = kernels.top_k_block(
+                        idx.start, idx.deg, idx.indices, kernels.ORDERED, idx.banned, idx.hidden,
+                        users, ep, ei, cap, code, k, explain, cnt, wsum, touched,
+                    )  # fmt: skip
             finally:
                 numba.set_num_threads(previous)
         yield Block(
@@ -700,6 +718,7 @@ def run_batch(
     checkpoint: str | Path | None = None,
     progress: bool = True,
     threads: int | None = None,
+    model: Any = None,
 ) -> BatchReport:
     """Compute every person's top-k suggestions and stream them to a sink, resumably.
 
@@ -732,6 +751,8 @@ def run_batch(
         Show a tqdm progress bar on stderr.
     threads : int, optional
         Threads to rank with (default: all cores).
+    model : str, Path, Model or LearnedRanker, optional
+        The model ``score="learned"`` ranks by; its digest joins the checkpoint's.
 
     Returns
     -------
@@ -755,6 +776,11 @@ def run_batch(
 
     t_start = time.perf_counter()
     params = _params(score, k, block_size, explain, max_degree)
+    if score == LEARNED:
+        from graphmatch.learn.batch import as_ranker, model_digest
+
+        model = as_ranker(model)
+        params["model"] = model_digest(model)  # a checkpoint resumes with the same model only
     indexed = _indexed(store)
     if isinstance(sink, str | Path):
         sink = ParquetSink(sink) if str(sink).endswith(".parquet") else JsonlSink(sink)
@@ -810,7 +836,7 @@ def run_batch(
         _write_checkpoint(ck_path, state)
         it = iter_blocks(
             store, score, k, block_size=block_size, explain=explain, max_degree=max_degree,
-            start=first_block, threads=threads, index=index, blocks=blocks,
+            start=first_block, threads=threads, index=index, blocks=blocks, model=model,
         )  # fmt: skip
         # Block i is written on a thread while block i+1 ranks: the write and fsync (and the
         # Python between kernels) overlap the ranking; the encoder's parallel pass and the

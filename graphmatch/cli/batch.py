@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from graphmatch.errors import InvalidInput
-from graphmatch.rule import DEFAULT_SCORE, SCORES
+from graphmatch.rule import DEFAULT_SCORE, LEARNED, SCORES
 
 __all__ = ["register"]
 
@@ -66,7 +66,15 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     """Run ``graphmatch batch``: top-k for everyone, to JSONL, Parquet or Neo4j."""
     if (args.graph is None) == (args.parquet is None):
         raise InvalidInput("give one input: --graph FILE (an edge list) or --parquet FOLDER")
+    if args.score == LEARNED and args.model is None:
+        raise InvalidInput(
+            "--score learned needs --model MODEL (graphmatch train GRAPH --out MODEL)"
+        )
+    if args.model is not None and args.score != LEARNED:
+        raise InvalidInput("--model is for --score learned")
     if args.engine == "spark":
+        if args.score == LEARNED:
+            raise InvalidInput("--score learned runs in process, not on Spark (--engine local)")
         return _cmd_spark(args)
     if args.parquet is not None or args.parquet_out is not None:
         raise InvalidInput("--parquet and --parquet-out are for --engine spark")
@@ -113,6 +121,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             checkpoint=args.checkpoint,
             progress=not args.no_progress,
             threads=args.threads,
+            model=args.model,
         )
     finally:
         if target is not None:
@@ -178,7 +187,10 @@ def register(subparsers: Any) -> None:
         "--shuffle-partitions", type=int, default=8, metavar="N", help="Spark shuffle partitions"
     )
     p.add_argument("--parquet-out", metavar="FOLDER", help="Spark: also write this Parquet dataset")
-    p.add_argument("--score", choices=SCORES, default=DEFAULT_SCORE)
+    p.add_argument("--score", choices=(*SCORES, LEARNED), default=DEFAULT_SCORE)
+    p.add_argument(
+        "--model", metavar="MODEL", help="--score learned: a model file (graphmatch train)"
+    )
     p.add_argument("--k", type=int, default=10, help="suggestions per person (default 10)")
     p.add_argument(
         "--out",

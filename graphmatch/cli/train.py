@@ -23,9 +23,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         holdout=args.holdout,
         seed=args.seed,
         people=args.people,
-        candidates=args.candidates,
         learner=args.learner,
         progress=not args.no_progress,
+        **{k: v for k in ("candidates", "trees", "depth") if (v := getattr(args, k)) is not None},
     )
     model.save(args.out)
     t = model.training
@@ -80,8 +80,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--people", type=int, default=4000, help="people sampled (default 4000)")
     p.add_argument(
-        "--candidates", type=int, default=200, help="stage-1 candidates per person (default 200)"
+        "--candidates", type=int, help="stage-1 candidates per person (default: train's)"
     )
+    # No numbers of the library's here: importing graphmatch.learn.training loads scikit-learn.
+    p.add_argument("--trees", type=int, help="gradient boosting's trees (default: train's)")
+    p.add_argument("--depth", type=int, help="their depth, 1 to 12 (default: train's)")
     p.add_argument(
         "--learner",
         choices=("auto", "hist_gradient_boosting", "logistic_regression"),

@@ -21,12 +21,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from graphmatch import rule
 
 # The rule's order and the two-hop hash are the index kernels' own: one definition each.
-from graphmatch.index.kernels import _hash, _worse
+from graphmatch.index.kernels import _hash, _prefetch, _worse
 
 #: Scores are quantised before ranking exactly as :func:`graphmatch.rule.quantise` does.
 QUANTUM_INV = rule.QUANTUM_INV
@@ -47,6 +47,9 @@ QUANTUM_INV = rule.QUANTUM_INV
     F_CLUSTER,
 ) = range(12)
 N_FEATURES = 12
+
+#: Candidates' rows are prefetched this many candidates ahead of the feature loop.
+_AHEAD = 4
 
 #: Slots of the per-thread ``state`` array: the next friend stamp and the next mutual stamp.
 _FSTAMP, _MSTAMP = 0, 1
@@ -364,6 +367,240 @@ def _reset(c2: np.ndarray, aa: np.ndarray, ra: np.ndarray, touched: np.ndarray, 
 
 
 @njit(cache=True, nogil=True)
+def _candidates_hashed(
+    start: np.ndarray,
+    deg: np.ndarray,
+    indices: np.ndarray,
+    rank: np.ndarray,
+    banned: np.ndarray,
+    extra: np.ndarray,
+    u: int,
+    walk: np.ndarray,
+    slots: int,
+    n_cand: int,
+    need_cluster: bool,
+    mmark: np.ndarray,
+    state: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stage 1 and the features in a cache-sized hash table, every probe written inline.
+
+    What :func:`_two_hop`, :func:`_stage_one` and :func:`_features_of` do, in one function:
+    on synth-10k a call to a helper taking arrays cost about 60 ns (the heap's ``_sift_in``
+    made stage 1 with one candidate 35 us where the same loop inline took 3 us), so the hot
+    loops call none. Same values as that path (the dense one, kept for hubs).
+    """
+    mask = slots - 1
+    shift = 32
+    while (1 << (32 - shift)) < slots:
+        shift -= 1
+    keys = np.full(slots, -1, np.int64)
+    # Zeroed, so a free slot reads as "no path, not a friend" and the feature loop's probes
+    # add without a branch on whether they hit.
+    c2 = np.zeros(slots, np.int64)
+    aa = np.empty(slots, np.float64)
+    ra = np.empty(slots, np.float64)
+    kind = np.zeros(slots, np.int8)  # 0: a candidate (or free), 1: u's friend, 2: u or blocked
+    used = np.empty(slots, np.int64)  # every slot taken, in first-seen order
+    nu = 0
+    nw = walk.shape[0]
+    for t in range(nw + 1 + extra.shape[0]):
+        if t < nw:
+            x, m = walk[t], 1
+        elif t == nw:
+            x, m = u, 2
+        else:
+            x, m = extra[t - nw - 1], 2
+        i = _hash(x, shift)
+        while keys[i] != x and keys[i] != -1:
+            i = (i + 1) & mask
+        if keys[i] == -1:
+            keys[i], c2[i], kind[i] = x, 0, m
+            used[nu] = i
+            nu += 1
+        elif kind[i] != 1:
+            kind[i] = m
+    for t in range(nw):
+        a = walk[t]
+        da = deg[a]
+        if da < 2:  # a knows only u: no path through a
+            continue
+        wa = rule_aa(da)
+        wr = rule_ra(da)
+        for j in range(start[a], start[a] + da):
+            b = indices[j]
+            i = _hash(b, shift)
+            while keys[i] != b and keys[i] != -1:
+                i = (i + 1) & mask
+            if keys[i] == -1:
+                keys[i], c2[i], kind[i] = b, 1, 0
+                aa[i], ra[i] = 0.0 + wa, 0.0 + wr
+                used[nu] = i
+                nu += 1
+            else:
+                c2[i] += 1
+                if kind[i] == 0:
+                    aa[i] += wa
+                    ra[i] += wr
+    # Stage 1: a min-heap of the n_cand best by cn_ra, worst at the root (as _select does).
+    hq = np.empty(n_cand, np.int64)
+    hc = np.empty(n_cand, np.int64)
+    hr = np.empty(n_cand, np.int64)
+    hv = np.empty(n_cand, np.int64)
+    size = 0
+    for t in range(nu):
+        i = used[t]
+        if kind[i] != 0:
+            continue
+        v = keys[i]
+        c = c2[i]
+        q = math.floor(c * ra[i] * QUANTUM_INV + 0.5)
+        if size == n_cand:
+            q0 = hq[0]
+            if q < q0:
+                continue
+            if q == q0:
+                c0 = hc[0]
+                if c < c0 or (c == c0 and rank[v] > hr[0]):
+                    continue
+        if banned[v]:
+            continue
+        r = rank[v]
+        if size < n_cand:
+            pos = size
+            size += 1
+            while pos > 0:
+                parent = (pos - 1) // 2
+                if not _worse(q, c, r, hq[parent], hc[parent], hr[parent]):
+                    break
+                hq[pos], hc[pos], hr[pos], hv[pos] = hq[parent], hc[parent], hr[parent], hv[parent]
+                pos = parent
+        else:
+            pos = 0
+            while True:
+                child = 2 * pos + 1
+                if child >= size:
+                    break
+                if child + 1 < size and _worse(
+                    hq[child + 1], hc[child + 1], hr[child + 1], hq[child], hc[child], hr[child]
+                ):
+                    child += 1
+                if not _worse(hq[child], hc[child], hr[child], q, c, r):
+                    break
+                hq[pos], hc[pos], hr[pos], hv[pos] = hq[child], hc[child], hr[child], hv[child]
+                pos = child
+        hq[pos], hc[pos], hr[pos], hv[pos] = q, c, r, i
+    order = _best_first(hq[:size], hc[:size], hr[:size])
+    cands = np.empty(size, np.int64)
+    counts = np.empty(size, np.int64)
+    for ci in range(size):
+        cands[ci] = keys[hv[order[ci]]]
+        counts[ci] = c2[hv[order[ci]]]
+        # The candidates' rows are random places in graph-sized arrays (on synth-1m about
+        # 1 us a candidate when each miss was paid in turn): ask for them all now.
+        _prefetch(start, cands[ci])
+        _prefetch(deg, cands[ci])
+    X = np.empty((size, N_FEATURES), np.float64)
+    du = deg[u]
+    buf = np.empty(du + 1, np.int64)  # the mutual friends, and a slot the last append may use
+    for ci in range(size):
+        if ci + _AHEAD < size:
+            _prefetch(indices, start[cands[ci + _AHEAD]])
+        sv_slot = hv[order[ci]]
+        v = cands[ci]
+        sv, dv = start[v], deg[v]
+        p3 = 0
+        emb = 0
+        m = 0
+        # Only people in the table carry paths: walk v's row, or, for a hub v whose row is
+        # longer, probe each of them in v's sorted row.
+        if nu * (1 + int(math.log2(dv + 1))) < dv:
+            for t in range(nu):
+                s = used[t]
+                b = keys[s]
+                lo, hi = sv, sv + dv
+                while lo < hi:
+                    mid = (lo + hi) >> 1
+                    if indices[mid] < b:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                if lo < sv + dv and indices[lo] == b:
+                    p3 += c2[s]
+                    if kind[s] == 1:
+                        emb += c2[s]
+                        buf[m] = b
+                        m += 1
+        else:
+            for j in range(sv, sv + dv):
+                b = indices[j]
+                s = _hash(b, shift)
+                key = keys[s]
+                while key != b and key != -1:
+                    s = (s + 1) & mask
+                    key = keys[s]
+                # A free slot has c2 = kind = 0: add and append without branching on a hit.
+                p3 += c2[s]
+                friend = kind[s] == 1
+                emb += c2[s] * friend
+                buf[m] = b
+                m += friend
+        edges = 0
+        if need_cluster and m >= 2:
+            ms = state[_MSTAMP]
+            state[_MSTAMP] = ms + 1
+            for t in range(m):
+                mmark[buf[t]] = ms
+            for t in range(m):
+                w = buf[t]
+                lw, dw = start[w], deg[w]
+                # Probe the m mutual friends in w's sorted row, or scan the row, whichever is
+                # fewer steps: a hub among the mutual friends would make a scan cost its degree.
+                if m * (1 + int(math.log2(dw + 1))) < dw:
+                    for s in range(m):
+                        b = buf[s]
+                        lo, hi = lw, lw + dw
+                        while lo < hi:
+                            mid = (lo + hi) >> 1
+                            if indices[mid] < b:
+                                lo = mid + 1
+                            else:
+                                hi = mid
+                        if lo < lw + dw and indices[lo] == b:
+                            edges += 1
+                else:
+                    for j in range(lw, lw + dw):
+                        if mmark[indices[j]] == ms:
+                            edges += 1
+            edges //= 2
+        cn = m
+        X[ci, F_LOG_CN] = math.log1p(cn)
+        X[ci, F_AA] = aa[sv_slot]
+        X[ci, F_RA] = ra[sv_slot]
+        union = du + dv - cn
+        X[ci, F_JACCARD] = cn / union if union > 0 else 0.0
+        X[ci, F_LOG_DU] = math.log1p(du)
+        X[ci, F_LOG_DV] = math.log1p(dv)
+        X[ci, F_SHARE_U] = cn / du if du > 0 else 0.0
+        X[ci, F_SHARE_V] = cn / dv if dv > 0 else 0.0
+        X[ci, F_LOG_P3] = math.log1p(p3)
+        X[ci, F_P3_DENSITY] = p3 / (du * dv) if du > 0 and dv > 0 else 0.0
+        X[ci, F_EMBED] = emb / cn if cn > 0 else 0.0
+        X[ci, F_CLUSTER] = edges / (cn * (cn - 1) / 2) if cn >= 2 else 0.0
+    return cands, counts, X
+
+
+@njit(cache=True, nogil=True)
+def _best_first(q: np.ndarray, c: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Return the indices of (q, c, r) in the rule's order: q desc, c desc, r asc."""
+    # Three stable sorts, least significant key first: O(n log n), where the insertion sort
+    # of _sorted_heap is quadratic (200 candidates: about 10,000 steps).
+    order = np.argsort(r, kind="mergesort")
+    order = order[np.argsort(-c[order], kind="mergesort")]
+    out: np.ndarray = order[np.argsort(-q[order], kind="mergesort")]
+    return out
+
+
+@njit(cache=True, nogil=True)
 def candidates(
     start: np.ndarray,
     deg: np.ndarray,
@@ -423,6 +660,11 @@ def candidates(
     while slots < 2 * need:  # keep the table at most half full
         slots *= 2
     dense = slots > HASH_SLOTS_MAX
+    if not dense:
+        return _candidates_hashed(
+            start, deg, indices, rank, banned, extra, u, walk, slots, n_cand, need_cluster,
+            mmark, state,
+        )  # fmt: skip
     if dense:
         keys = np.empty(1, np.int64)
         shift = 0
@@ -466,33 +708,56 @@ def margins(
     X: np.ndarray,
     bias: float,
     weights: np.ndarray,
-    roots: np.ndarray,
+    depth: int,
     feature: np.ndarray,
     threshold: np.ndarray,
-    left: np.ndarray,
-    right: np.ndarray,
     value: np.ndarray,
 ) -> np.ndarray:
     """Return the model's margin (log-odds) of each row of X: bias + weights·x + Σ trees.
 
-    A tree is walked from ``roots[t]``: at an inner node go to ``left`` when
-    ``x[feature] <= threshold`` (scikit-learn's rule), else ``right``; a leaf (``left`` = -1)
-    adds its ``value``.
+    Every tree is complete, of the given depth (:meth:`graphmatch.learn.model.Model.kernel_arrays`
+    pads shallower branches): tree t's inner nodes are ``feature[t * (2**depth - 1):]`` and
+    ``threshold[...]`` in breadth-first order, its leaves ``value[t * 2**depth:]``. From node j
+    go to ``2j + 1`` when ``x[feature] <= threshold`` (scikit-learn's rule), else ``2j + 2``.
     """
     n = X.shape[0]
     out = np.empty(n, np.float64)
     nf = weights.shape[0]
+    linear = False
+    for f in range(nf):
+        linear = linear or weights[f] != 0.0
     for i in range(n):
         s = bias
-        for f in range(nf):
-            s += weights[f] * X[i, f]
-        for t in range(roots.shape[0]):
-            node = roots[t]
-            while left[node] >= 0:
-                go_left = X[i, feature[node]] <= threshold[node]
-                node = left[node] if go_left else right[node]
-            s += value[node]
+        if linear:
+            for f in range(nf):
+                s += weights[f] * X[i, f]
         out[i] = s
+    inner = (1 << depth) - 1
+    trees = value.shape[0] >> depth if depth >= 0 else 0
+    # Trees outer, rows inner: a tree's few nodes stay in L1 while every row walks it, and
+    # the walk is a fixed number of steps with no branch on the data (the comparison is an
+    # index), so the rows' walks overlap in the pipeline.
+    four = n - n % 4
+    for t in range(trees):
+        fb = t * inner
+        vb = (t << depth) - inner
+        # Four rows a step: four independent chains of loads for the CPU to overlap.
+        for i in range(0, four, 4):
+            a = b = c = d = 0
+            for _ in range(depth):
+                a = 2 * a + 1 + (X[i, feature[fb + a]] > threshold[fb + a])
+                b = 2 * b + 1 + (X[i + 1, feature[fb + b]] > threshold[fb + b])
+                c = 2 * c + 1 + (X[i + 2, feature[fb + c]] > threshold[fb + c])
+                d = 2 * d + 1 + (X[i + 3, feature[fb + d]] > threshold[fb + d])
+            out[i] += value[vb + a]
+            out[i + 1] += value[vb + b]
+            out[i + 2] += value[vb + c]
+            out[i + 3] += value[vb + d]
+        for i in range(four, n):
+            node = 0
+            for _ in range(depth):
+                node = 2 * node + 1 + (X[i, feature[fb + node]] > threshold[fb + node])
+            out[i] += value[vb + node]
     return out
 
 
@@ -551,11 +816,9 @@ def suggest(
     n_explain: int,
     bias: float,
     weights: np.ndarray,
-    roots: np.ndarray,
+    depth: int,
     feature: np.ndarray,
     threshold: np.ndarray,
-    left: np.ndarray,
-    right: np.ndarray,
     value: np.ndarray,
     c2: np.ndarray,
     aa: np.ndarray,
@@ -583,24 +846,21 @@ def suggest(
         start, deg, indices, rank, banned, extra, u, n_cand, need_cluster,
         c2, aa, ra, touched, fmark, mmark, state,
     )  # fmt: skip
-    z = margins(X, bias, weights, roots, feature, threshold, left, right, value)
+    z = margins(X, bias, weights, depth, feature, threshold, value)
     m = cands.shape[0]
-    kk = min(k, m)
-    hq = np.empty(kk, np.int64)
-    hc = np.empty(kk, np.int64)
-    hr = np.empty(kk, np.int64)
-    hv = np.empty(kk, np.int64)
     p = np.empty(m, np.float64)
-    size = 0
+    q = np.empty(m, np.int64)
+    r = np.empty(m, np.int64)
     for i in range(m):
         p[i] = 1.0 / (1.0 + math.exp(-z[i]))
-        q = math.floor(p[i] * QUANTUM_INV + 0.5)
-        size = _sift_in(hq, hc, hr, hv, size, q, counts[i], rank[cands[i]], i)
-    order = _sorted_heap(hq, hc, hr, size)
+        q[i] = math.floor(p[i] * QUANTUM_INV + 0.5)
+        r[i] = rank[cands[i]]
+    order = _best_first(q, counts, r)
+    size = min(k, m)
     rows = np.full((size, 2 + n_explain), -1, np.int64)
     scores = np.empty(size, np.float64)
     for j in range(size):
-        i = hv[order[j]]
+        i = order[j]
         rows[j, 0] = cands[i]
         rows[j, 1] = counts[i]
         scores[j] = p[i]
@@ -729,3 +989,74 @@ def pair_features(
                     edges += 1
         _fill(out, i, m, aas, ras, du, dv, p3, emb, edges)
     return out
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def top_k_block(
+    start: np.ndarray,
+    deg: np.ndarray,
+    indices: np.ndarray,
+    rank: np.ndarray,
+    banned: np.ndarray,
+    hidden: np.ndarray,
+    users: np.ndarray,
+    extra_ptr: np.ndarray,
+    extra_idx: np.ndarray,
+    n_cand: int,
+    need_cluster: bool,
+    k: int,
+    n_explain: int,
+    bias: float,
+    weights: np.ndarray,
+    depth: int,
+    feature: np.ndarray,
+    threshold: np.ndarray,
+    value: np.ndarray,
+    c2: np.ndarray,
+    aa: np.ndarray,
+    ra: np.ndarray,
+    touched: np.ndarray,
+    fmark: np.ndarray,
+    mmark: np.ndarray,
+    state: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rank every person in users by the learned model, in parallel: :func:`suggest` each.
+
+    The batch's counterpart of :func:`graphmatch.index.kernels.top_k_block`, with the same
+    block arguments (``extra_ptr``, ``extra_idx``: whom each user's ranking skips) and the
+    same outputs; the scratch arrays are :func:`suggest`'s with a leading lane axis (one
+    lane per thread; ``state`` is ``(lanes, 2)``).
+
+    Returns
+    -------
+    found, counts, scores : numpy.ndarray
+        ``(len(users), k)`` positions (-1 pads), mutual counts and probabilities, best first.
+    lengths : numpy.ndarray
+        How many suggestions each person got.
+    named : numpy.ndarray
+        ``(len(users), k, max(n_explain, 1))`` named mutual friends (-1 pads).
+    """
+    b = users.shape[0]
+    lanes = c2.shape[0]
+    found = np.full((b, k), -1, np.int64)
+    counts = np.zeros((b, k), np.int64)
+    scores = np.zeros((b, k), np.float64)
+    lengths = np.zeros(b, np.int64)
+    named = np.full((b, k, max(n_explain, 1)), -1, np.int64)
+    for lane in prange(lanes):
+        for i in range(lane, b, lanes):
+            extra = extra_idx[extra_ptr[i] : extra_ptr[i + 1]]
+            rows, s = suggest(
+                start, deg, indices, rank, banned, hidden, extra, users[i], n_cand,
+                need_cluster, k, n_explain, bias, weights, depth, feature, threshold, value,
+                c2[lane], aa[lane], ra[lane], touched[lane], fmark[lane], mmark[lane],
+                state[lane],
+            )  # fmt: skip
+            m = s.shape[0]
+            lengths[i] = m
+            found[i, :m] = rows[:, 0]
+            counts[i, :m] = rows[:, 1]
+            scores[i, :m] = s
+            if n_explain > 0:
+                named[i, :m, :] = rows[:, 2:]
+    return found, counts, scores, lengths, named

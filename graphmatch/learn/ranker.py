@@ -117,7 +117,13 @@ class LearnedRanker:
         return index, blocked
 
     def suggest(
-        self, source: Any, person_id: str, limit: int = 10, *, explain: int = 3
+        self,
+        source: Any,
+        person_id: str,
+        limit: int = 10,
+        *,
+        explain: int = 3,
+        skip: Iterable[str] = (),
     ) -> list[Suggestion]:
         """Return the people person_id may know, best first by the learned model.
 
@@ -132,6 +138,10 @@ class LearnedRanker:
             How many, 1 to 1000.
         explain : int, default 3
             How many mutual friends to name per suggestion, 0 to 100.
+        skip : iterable of str, optional
+            People never to suggest (person_id's dismissals): left out before stage 1's
+            cut, as ``graphmatch batch`` leaves them out. One who is a friend is named as a
+            mutual friend as before; unknown ids are ignored.
 
         Returns
         -------
@@ -155,11 +165,22 @@ class LearnedRanker:
             rows = _known(index_rows(index), person_id)
             pos = rows.pos
             extra = _NONE
-            if blocked:
-                extra = np.array(sorted(pos[p] for p in blocked if p in pos), dtype=np.int64)
+            u = pos[person_id]
+            out = {pos[p] for p in blocked if p in pos}
+            if skip:
+                # A dismissed friend is not a candidate anyway, and stays nameable.
+                row = rows.indices[rows.start[u] : rows.start[u] + rows.deg[u]]
+                for p in skip:
+                    x = pos.get(p)
+                    if x is not None:
+                        i = int(np.searchsorted(row, x))
+                        if i == row.shape[0] or row[i] != x:
+                            out.add(x)
+            if out:
+                extra = np.array(sorted(out), dtype=np.int64)
             found, scores = _kernels.suggest(
                 rows.start, rows.deg, rows.indices, rows.rank, rows.banned, rows.hidden, extra,
-                pos[person_id], self.model.candidates, self.model.needs_clustering, limit,
+                u, self.model.candidates, self.model.needs_clustering, limit,
                 explain, *self._arrays, *self._scratch(rows.n).arrays(),
             )  # fmt: skip
             ids = rows.ids
@@ -236,7 +257,7 @@ def reading(index: Any) -> AbstractContextManager[Any]:
     """Return a context in which index's arrays hold still (a live index's write lock)."""
     # The learned kernels are not hardened against a torn read the way the index's own are
     # (graphmatch.index.live), so they read a live index under its lock: writers wait for
-    # one learned suggest (about 0.8 ms at 1M people), readers of other kinds do not.
+    # one learned suggest (about 0.1 ms at 1M people, bench_learned.py), not other readers.
     lock = getattr(index, "lock", None)
     return lock if lock is not None and hasattr(index, "read") else nullcontext()
 

@@ -22,8 +22,9 @@ import math
 import random
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -33,11 +34,20 @@ import numpy as np
 from graphmatch.errors import InvalidInput
 from graphmatch.learn import _kernels
 from graphmatch.learn.features import FEATURES, index_rows
-from graphmatch.learn.model import Model
+from graphmatch.learn.model import MAX_DEPTH, Model
 from graphmatch.learn.ranker import _Scratch
 from graphmatch.rule import QUANTUM_INV
 
-__all__ = ["LEARNERS", "TrainingSet", "build_training_set", "train"]
+__all__ = [
+    "CANDIDATES",
+    "DEFAULT_FEATURES",
+    "DEPTH",
+    "LEARNERS",
+    "TREES",
+    "TrainingSet",
+    "build_training_set",
+    "train",
+]
 
 #: The learners :func:`train` can fit ("auto" fits both and keeps the better).
 LEARNERS: Final = ("hist_gradient_boosting", "logistic_regression")
@@ -45,6 +55,13 @@ LEARNERS: Final = ("hist_gradient_boosting", "logistic_regression")
 _CHUNK: Final = 256
 #: At most this many hold-outs (seeds) to gather the people a training sample asks for.
 MAX_ROUNDS: Final = 3
+#: The defaults of :func:`train`, chosen by the speed/accuracy table in docs/evaluation.md
+#: ("Cost"): stage 1's cut, gradient boosting's trees and their depth, and the features
+#: (every one but ``mutual_clustering``, which paid within noise and cost its own pass).
+CANDIDATES: Final = 50
+TREES: Final = 50
+DEPTH: Final = 4
+DEFAULT_FEATURES: Final = tuple(f for f in FEATURES if f != "mutual_clustering")
 
 
 @dataclass(frozen=True)
@@ -239,16 +256,16 @@ def _fit_hgb(
     y: np.ndarray,
     seed: int,
     features: Sequence[str],
-    max_iter: int = 100,
-    max_leaf_nodes: int = 15,
+    max_iter: int = TREES,
+    max_depth: int = DEPTH,
+    max_leaf_nodes: int | None = None,
 ) -> Model:
-    """Fit histogram gradient boosting and export its trees."""
+    """Fit histogram gradient boosting of trees at most max_depth deep and export them."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    # 100 trees of 15 leaves: on GitHub and Twitch DE, 200 trees or 31 leaves gained under
-    # 0.002 of validation precision@10 and doubled inference (200 candidates x every tree).
     est = HistGradientBoostingClassifier(
-        max_iter=max_iter, learning_rate=0.1, max_leaf_nodes=max_leaf_nodes, min_samples_leaf=40,
+        max_iter=max_iter, learning_rate=0.1, max_depth=max_depth,
+        max_leaf_nodes=max_leaf_nodes or max(2, 1 << max_depth), min_samples_leaf=40,
         l2_regularization=1.0, early_stopping=False, random_state=seed,
     )  # fmt: skip
     est.fit(X, y)
@@ -302,10 +319,12 @@ def train(
     holdout: float = 0.1,
     seed: int = 0,
     people: int = 4000,
-    candidates: int = 200,
+    candidates: int = CANDIDATES,
     learner: str = "auto",
     features: Iterable[str] | None = None,
     max_rows: int = 250_000,
+    trees: int = TREES,
+    depth: int = DEPTH,
     progress: bool = False,
 ) -> Model:
     """Train a learned ranker on a graph by hiding some of its friendships.
@@ -320,15 +339,21 @@ def train(
         Seeds the hold-out, the people sample, the validation split and the learner.
     people : int, default 4000
         People sampled for training and validation (80% / 20%).
-    candidates : int, default 200
+    candidates : int, default 50
         Stage 1's cut: how many distance-2 people (best by cn_ra) the model ranks.
     learner : {"auto", "hist_gradient_boosting", "logistic_regression"}, default "auto"
         "auto" fits both and keeps the better on validation precision@10.
     features : iterable of str, optional
-        Feature names to use (default: all of :data:`~graphmatch.learn.features.FEATURES`).
+        Feature names to use (default: :data:`DEFAULT_FEATURES`, every one of
+        :data:`~graphmatch.learn.features.FEATURES` but ``mutual_clustering``).
     max_rows : int, default 250000
         Fit on at most about this many rows: every positive, and a seeded uniform sample of
         the negatives.
+    trees : int, default 50
+        Gradient boosting's trees (iterations).
+    depth : int, default 4
+        Their depth, 1 to :data:`~graphmatch.learn.model.MAX_DEPTH` (the kernel walks every
+        tree complete: ``2**depth`` leaves).
     progress : bool, default False
         A progress bar on stderr.
 
@@ -354,10 +379,13 @@ def train(
     started = time.perf_counter()
     if learner != "auto" and learner not in LEARNERS:
         raise InvalidInput(f"unknown learner {learner!r}; choose auto or {', '.join(LEARNERS)}")
-    for name, value, low in (("people", people, 10), ("candidates", candidates, 1)):
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= 10**7:
-            raise InvalidInput(f"{name} must be an integer >= {low}, got {value!r}")
-    names = list(FEATURES) if features is None else list(dict.fromkeys(features))
+    for name, value, low, high in (
+        ("people", people, 10, 10**7), ("candidates", candidates, 1, 10_000),
+        ("trees", trees, 1, 10_000), ("depth", depth, 1, MAX_DEPTH),
+    ):  # fmt: skip
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise InvalidInput(f"{name} must be an integer from {low} to {high}, got {value!r}")
+    names = list(DEFAULT_FEATURES) if features is None else list(dict.fromkeys(features))
     unknown = [f for f in names if f not in FEATURES]
     if unknown or not names:
         raise InvalidInput(f"unknown features {unknown}; choose from {', '.join(FEATURES)}")
@@ -374,7 +402,10 @@ def train(
         raise InvalidInput("the training candidates hold only one class: the graph is too small")
     cols = [FEATURES.index(f) for f in names]
     fit_X, fit_y = _thin(fit_set, max_rows, seed)
-    fitters = {"hist_gradient_boosting": _fit_hgb, "logistic_regression": _fit_logistic}
+    fitters: dict[str, Callable[[np.ndarray, np.ndarray, int, Sequence[str]], Model]] = {
+        "hist_gradient_boosting": partial(_fit_hgb, max_iter=trees, max_depth=depth),
+        "logistic_regression": _fit_logistic,
+    }
     chosen = LEARNERS if learner == "auto" else (learner,)
     models: dict[str, Model] = {}
     validation: dict[str, float] = {}
@@ -424,6 +455,8 @@ def train(
         "friendships": g.number_of_edges(),
         "holdout": holdout,
         "seed": seed,
+        "trees": trees if best == "hist_gradient_boosting" else 0,
+        "depth": depth if best == "hist_gradient_boosting" else 0,
         "people_sampled": ts.people,
         "validation_people": val_set.people,
         "rows": len(ts.y),

@@ -139,12 +139,12 @@ def test_the_story_in_a_browser_matches_the_api(server: DemoServer, browser: Any
     assert page.locator("#me-id").text_content() == f"#{me}"
 
     # -- 2. suggestions: exactly the API's, blocked person gone ---------------------------------
-    # The picker offers the formula scores; `learned` only answers on a server with a model.
-    doc = server.call("GET", "/openapi.json")
-    suggest = doc["paths"]["/v1/people/{person_id}/suggestions"]["get"]
-    documented = next(p for p in suggest["parameters"] if p["name"] == "score")["schema"]["enum"]
-    assert "learned" in documented
-    assert ids_of(page, "#score option", "value") == [s for s in documented if s != "learned"]
+    # The picker offers what GET /v1/scores says this server answers: without a model, every
+    # formula score and not `learned` (which would be a 422 here).
+    listed = server.call("GET", "/v1/scores")
+    offered = ids_of(page, "#score option", "value")
+    assert offered == [s["name"] for s in listed["scores"] if s["available"]]
+    assert "learned" not in offered and "cn_ra" in offered
     page.select_option("#score", "common_neighbors")
     page.click("#score-form button[type=submit]")
     settle(page)
@@ -233,7 +233,12 @@ def test_the_story_in_a_browser_matches_the_api(server: DemoServer, browser: Any
     assert not off, f"requests off the server: {off}"
     paths = {urlsplit(r.url).path for r in requests}
     assert {"/", "/explorer/explorer.js", "/explorer/explorer.css", "/v1/events"} <= paths
-    api_calls = [r for r in requests if urlsplit(r.url).path.startswith("/v1/")]
+    assert "/v1/scores" in paths  # the picker asks which scores answer here (public)
+    api_calls = [
+        r
+        for r in requests
+        if urlsplit(r.url).path.startswith("/v1/") and urlsplit(r.url).path != "/v1/scores"
+    ]
     keys = [r.headers.get("x-api-key") for r in api_calls[1:]]
     switch = keys.index(WRITE_KEY)  # the read key until the write key was entered
     assert set(keys[:switch]) == {READ_KEY} and set(keys[switch:]) == {WRITE_KEY}
@@ -336,7 +341,11 @@ def test_a_viewer_token_walks_its_own_story(browser: Any) -> None:
         assert gone not in ids_of(page, "#suggestions .suggestion")
         listed = server.call("GET", f"/v1/people/{q(me)}/dismissals", key=token, bearer=True)
         assert listed["dismissed"] == [gone]
-        sent = [r for r in requests if urlsplit(r.url).path.startswith("/v1/")][1:]
+        sent = [
+            r
+            for r in requests
+            if urlsplit(r.url).path.startswith("/v1/") and urlsplit(r.url).path != "/v1/scores"
+        ][1:]  # /v1/scores is public, asked before the token is read from the address
         assert sent and all(r.headers.get("authorization") == f"Bearer {token}" for r in sent)
         assert not any("x-api-key" in r.headers for r in sent)
         context.close()

@@ -35,6 +35,18 @@ def test_train_writes_a_model_file_the_ranker_serves(
     assert found and all(0.0 <= s.score <= 1.0 for s in found)
 
 
+def test_train_takes_the_forest_and_the_cut(tmp_path: Path) -> None:
+    graph, out = _edge_list(tmp_path), tmp_path / "model.json"
+    rc = main(["train", str(graph), "--out", str(out), "--people", "60", "--no-progress",
+               "--learner", "hist_gradient_boosting", "--trees", "7", "--depth", "2",
+               "--candidates", "9"])  # fmt: skip
+    assert rc == 0
+    model = LearnedRanker.load(out).model
+    assert (len(model.roots), model.candidates, model.training["trees"]) == (7, 9, 7)
+    assert model.depth <= 2
+    assert main(["train", str(graph), "--out", str(out), "--depth", "13"]) == 1
+
+
 def test_train_errors_are_one_line_and_non_zero(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -193,7 +193,10 @@ def test_suggest_rejects_unknown_people_and_bad_arguments() -> None:
         ranker.suggest(object(), "p1")
 
 
-def test_exported_gradient_boosting_and_logistic_regression_match_scikit_learn() -> None:
+@pytest.mark.parametrize(("trees", "depth", "leaves"), [(50, 4, 16), (30, 6, 9), (7, 1, 2)])
+def test_exported_gradient_boosting_and_logistic_regression_match_scikit_learn(
+    trees: int, depth: int, leaves: int
+) -> None:
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
 
@@ -202,13 +205,19 @@ def test_exported_gradient_boosting_and_logistic_regression_match_scikit_learn()
     rng = np.random.default_rng(1)
     X = rng.normal(size=(3000, len(FEATURES)))
     y = (X[:, 0] + X[:, 3] * X[:, 5] + rng.normal(size=3000) > 0.5).astype(np.int8)
-    hgb = _fit_hgb(X, y, 0, FEATURES)
+    # The kernel walks every tree complete to the forest's depth: 9 leaves 6 deep are
+    # lopsided trees whose short branches it pads (and 5 test rows leave a remainder of 1
+    # after its four-rows-a-step loop).
+    hgb = _fit_hgb(X, y, 0, FEATURES, max_iter=trees, max_depth=depth, max_leaf_nodes=leaves)
     est = HistGradientBoostingClassifier(
-        max_iter=100, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=40,
-        l2_regularization=1.0, early_stopping=False, random_state=0,
+        max_iter=trees, learning_rate=0.1, max_depth=depth, max_leaf_nodes=leaves,
+        min_samples_leaf=40, l2_regularization=1.0, early_stopping=False, random_state=0,
     ).fit(X, y)  # fmt: skip
-    test = rng.normal(size=(500, len(FEATURES)))
-    np.testing.assert_allclose(hgb.margin(test), est.decision_function(test), rtol=1e-9, atol=1e-9)
+    assert hgb.depth == max(p[0].get_max_depth() for p in est._predictors)
+    for n in (500, 5):
+        test = rng.normal(size=(n, len(FEATURES)))
+        want = est.decision_function(test)
+        np.testing.assert_allclose(hgb.margin(test), want, rtol=1e-9, atol=1e-9)
     lr = _fit_logistic(X, y, 0, FEATURES)
     mean, scale = X.mean(axis=0), X.std(axis=0)
     ref = LogisticRegression(C=1.0, max_iter=1000, random_state=0).fit((X - mean) / scale, y)
@@ -241,6 +250,27 @@ def test_model_files_round_trip_and_bad_files_are_typed_errors(tmp_path: Path) -
             LearnedRanker.load(path)
 
 
+def test_trees_deeper_than_the_kernel_walks_are_refused() -> None:
+    from graphmatch.learn.model import MAX_DEPTH
+
+    # A chain MAX_DEPTH + 1 deep: inner node 2k has the leaf 2k + 1 on its right and the next
+    # inner node (or, at the end, the last leaf) 2k + 2 on its left.
+    d = MAX_DEPTH + 1
+    n = 2 * d + 1
+    inner = np.arange(n) % 2 == 0
+    inner[-1] = False
+    left = np.where(inner, np.arange(n) + 2, -1)
+    right = np.where(inner, np.arange(n) + 1, -1)
+    model = Model(
+        features=("jaccard",), learner="hist_gradient_boosting", bias=0.0,
+        weights=np.zeros(1), roots=np.array([0]), feature=np.zeros(n, np.int64),
+        threshold=np.zeros(n), left=left, right=right, value=np.zeros(n),
+    )  # fmt: skip
+    assert model.depth == d
+    with pytest.raises(gm.InvalidInput, match="deep"):
+        LearnedRanker(model)
+
+
 @pytest.fixture(scope="module")
 def caveman_model() -> Model:
     from graphmatch.learn import train
@@ -252,7 +282,13 @@ def caveman_model() -> Model:
 def test_training_exports_a_small_model_with_its_summary(caveman_model: Model) -> None:
     t = caveman_model.training
     assert caveman_model.learner in ("hist_gradient_boosting", "logistic_regression")
-    assert caveman_model.features == FEATURES
+    from graphmatch.learn.training import CANDIDATES, DEFAULT_FEATURES, DEPTH, TREES
+
+    assert caveman_model.features == DEFAULT_FEATURES
+    assert not caveman_model.needs_clustering  # so the kernel skips that pass
+    assert caveman_model.candidates == CANDIDATES
+    if caveman_model.learner == "hist_gradient_boosting":
+        assert len(caveman_model.roots) == TREES and caveman_model.depth <= DEPTH
     assert t["people_sampled"] == 100 and t["positives"] > 0
     assert set(t["validation_precision_at_10"]) >= {"cn_ra (stage 1)", caveman_model.learner}
     assert 0 < t["candidate_recall"] <= 1
@@ -274,6 +310,9 @@ def test_training_rejects_bad_arguments() -> None:
     g = nx.relabel_nodes(nx.relaxed_caveman_graph(20, 6, 0.2, seed=1), str)
     with pytest.raises(gm.InvalidInput):
         train(g, learner="forest")
+    for bad in ({"depth": 0}, {"depth": 13}, {"trees": 0}, {"candidates": 0}, {"depth": 2.5}):
+        with pytest.raises(gm.InvalidInput):
+            train(g, **bad)  # type: ignore[arg-type]
     with pytest.raises(gm.InvalidInput):
         train(g, features=["pagerank"])
     with pytest.raises(gm.InvalidInput):

@@ -110,6 +110,110 @@ def test_the_api_answers_learned_with_a_model_and_422_without(
     assert "needs a model" in resp.get_json()["message"]
 
 
+def test_batch_ranks_by_the_model_exactly_as_the_matcher_does(
+    graph: nx.Graph, model_path: Path, tmp_path: Path
+) -> None:
+    from graphmatch.batch import iter_blocks, run_batch
+
+    store = gm.MemoryStore(graph.copy(), index="sync")
+    people = sorted(graph)
+    u, v = people[0], people[1]
+    first = gm.Matcher(store, model=model_path).suggest(u, limit=4, score="learned")
+    # Blocks both ways, a dismissal of a candidate and of a friend, opt-outs of both kinds.
+    store.block(people[3], first[0].person)
+    store.dismiss(u, first[1].person)
+    store.dismiss(v, next(iter(graph[v])))
+    # Opt-outs of people other than those (so each rule is what leaves its person out).
+    others = [p for p in people[::-1] if p not in {u, v, *(s.person for s in first)}]
+    store.set_consent(others[0], discoverable=False)
+    store.set_consent(others[1], show_as_mutual=False)
+    matcher = gm.Matcher(store, model=model_path)
+    blocks = iter_blocks(store, "learned", 6, block_size=37, explain=3, threads=2, model=model_path)
+    got = {person: rows for block in blocks for person, rows in block.rows()}
+    assert sorted(got) == people
+    for person in people:
+        want = matcher.suggest(person, limit=6, score="learned", explain=3)
+        assert got[person] == [(s.person, s.score, s.mutual_count, s.mutual) for s in want]
+    assert first[1].person not in {s[0] for s in got[u]}
+    out = tmp_path / "s.jsonl"
+    report = run_batch(store, out, score="learned", k=3, progress=False, model=model_path)
+    assert report.params["model"] and len(out.read_text().splitlines()) == len(people)
+    with pytest.raises(gm.InvalidInput, match="needs a model"):
+        next(iter_blocks(store, "learned"))
+    with pytest.raises(gm.InvalidInput, match="max_degree"):
+        run_batch(store, out, score="learned", max_degree=3, model=model_path)
+
+
+def test_cli_batch_takes_score_learned_with_a_model(
+    graph: nx.Graph, model_path: Path, tmp_path: Path
+) -> None:
+    edges, out = tmp_path / "g.txt", tmp_path / "s.jsonl"
+    edges.write_text("".join(f"{a} {b}\n" for a, b in graph.edges))
+    cmd = [sys.executable, "-m", "graphmatch", "batch", "--graph", str(edges), "--k", "3",
+           "--no-progress", "--out", str(out), "--score", "learned"]  # fmt: skip
+    subprocess.run([*cmd, "--model", str(model_path)], check=True, capture_output=True)
+    store = gm.MemoryStore.from_edgelist(edges)
+    ranker = LearnedRanker.load(model_path)
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    for line in lines[::11]:
+        want = ranker.suggest(store, line["id"], 3)
+        assert [s["id"] for s in line["suggestions"]] == [s.person for s in want]
+    for extra, message in (([], "needs --model"), (["--engine", "spark", "--model", "m"], "Spark")):
+        refused = subprocess.run([*cmd, *extra], capture_output=True, text=True)
+        assert refused.returncode == 1 and message in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_learned_over_neo4j_reranks_cypher_rows_exactly_as_in_memory(
+    graph: nx.Graph, model_path: Path, neo4j_store_session: gm.Neo4jStore
+) -> None:
+    neo = neo4j_store_session
+    neo.clear()
+    neo.add_friendships(graph.edges)
+    mem = gm.MemoryStore(graph.copy(), index="sync")
+    people = sorted(graph)
+    u = people[0]
+    top = gm.Matcher(mem, model=model_path).suggest(u, limit=3, score="learned")
+    others = [p for p in people[::-1] if p not in {u, *(s.person for s in top)}]
+    for s in (neo, mem):  # the same blocks, dismissals and opt-outs on both
+        s.block(u, top[0].person)
+        s.dismiss(u, top[1].person)
+        s.set_consent(others[0], discoverable=False)
+        s.set_consent(others[1], show_as_mutual=False)
+    on_neo, on_mem = gm.Matcher(neo, model=model_path), gm.Matcher(mem, model=model_path)
+    for person in people[::5]:
+        want = on_mem.suggest(person, limit=6, score="learned", explain=3)
+        got = on_neo.suggest(person, limit=6, score="learned", explain=3)
+        assert _rows(got) == _rows(want)
+    assert not {top[0].person, top[1].person} & {s.person for s in on_neo.suggest(u, 10, "learned")}
+    with pytest.raises(gm.PersonNotFound):
+        on_neo.suggest("nobody", score="learned")
+    neo.clear()
+
+
+def test_get_scores_says_whether_the_server_has_a_model(graph: nx.Graph, model_path: Path) -> None:
+    with_model = create_app(config={"MODEL_PATH": str(model_path)}, store=gm.MemoryStore(graph))
+    plain = create_app(store=gm.MemoryStore(graph))
+    for app, has_model in ((with_model, True), (plain, False)):
+        client = app.test_client()
+        resp = client.get("/v1/scores")  # public: no key, like the OpenAPI document
+        assert resp.status_code == 200
+        body = resp.get_json()
+        assert body["default"] == gm.DEFAULT_SCORE
+        assert [s["name"] for s in body["scores"]] == [*gm.SCORES, gm.LEARNED]
+        available = {s["name"]: s["available"] for s in body["scores"]}
+        assert available == {**dict.fromkeys(gm.SCORES, True), gm.LEARNED: has_model}
+        assert [s["name"] for s in body["scores"] if s["default"]] == [gm.DEFAULT_SCORE]
+        # What it says is what a suggestions request does.
+        u = sorted(graph)[0]
+        status = client.get(f"/v1/people/{u}/suggestions?score=learned").status_code
+        assert (status == 200) == has_model
+        doc = client.get("/openapi.json").get_json()
+        assert "Scores" in doc["components"]["schemas"]
+        assert "/v1/scores" in doc["paths"]
+        assert client.get("/v1/scores?x=1").status_code == 422
+
+
 def test_the_cli_suggests_by_a_model_file_and_refuses_learned_without_one(
     graph: nx.Graph, model_path: Path, tmp_path: Path
 ) -> None:

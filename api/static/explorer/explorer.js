@@ -586,24 +586,22 @@
     resource_allocation: "resource allocation",
     jaccard: "Jaccard",
     cn_ra: "count × resource allocation",
+    learned: "learned model",
   };
 
   /**
-   * Offer the formula scores this server documents, its default selected (public document).
-   * Not `learned`: it answers only on a server started with a model (else 422), and nothing
-   * public says whether this one was, so offering it would offer an error to most servers.
+   * Offer the scores this server answers, its default selected (GET /v1/scores, public):
+   * `learned` only where the server was started with a model (elsewhere it is a 422).
    */
   async function loadScores() {
-    const doc = await api("/openapi.json");
-    const op = doc.paths["/v1/people/{person_id}/suggestions"].get;
-    const param = op.parameters.find((x) => x.name === "score");
-    if (!param || !Array.isArray(param.schema.enum)) return;
+    const doc = await api("/v1/scores");
+    if (!doc || !Array.isArray(doc.scores)) return;
     const select = $("score");
-    const scores = param.schema.enum.filter((name) => name !== "learned");
+    const scores = doc.scores.filter((s) => s.available).map((s) => s.name);
     select.replaceChildren(
       ...scores.map((name) => el("option", { value: name, text: SCORE_LABELS[name] || name }))
     );
-    if (param.schema.default) select.value = param.schema.default;
+    if (doc.default) select.value = doc.default;
   }
 
   /** Begin with the key in this tab: a viewer token acts for its person, an app key for anyone. */
