@@ -48,6 +48,7 @@ def _cmd_spark(args: argparse.Namespace) -> int:
             k=args.k,
             explain=args.explain,
             max_degree=args.max_degree,
+            salt_above=args.salt_above,
         )
     finally:
         if ours:
@@ -74,8 +75,10 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         raise InvalidInput("--model is for --score learned")
     if args.engine == "spark":
         if args.score == LEARNED:
-            raise InvalidInput("--score learned runs in process, not on Spark (--engine local)")
+            raise InvalidInput("--score learned runs in process, not on Spark (--engine process)")
         return _cmd_spark(args)
+    if args.salt_above is not None:
+        raise InvalidInput("--salt-above is for --engine spark (it splits Spark's two-hop join)")
     if args.parquet is not None or args.parquet_out is not None:
         raise InvalidInput("--parquet and --parquet-out are for --engine spark")
     from graphmatch.batch.run import DEFAULT_BLOCK_SIZE, Neo4jSink, Sink, run_batch
@@ -187,6 +190,12 @@ def register(subparsers: Any) -> None:
         "--shuffle-partitions", type=int, default=8, metavar="N", help="Spark shuffle partitions"
     )
     p.add_argument("--parquet-out", metavar="FOLDER", help="Spark: also write this Parquet dataset")
+    p.add_argument(
+        "--salt-above",
+        type=int,
+        metavar="H",
+        help="Spark: split each mutual friend of more than H friends over ceil(d/H) join keys",
+    )
     p.add_argument("--score", choices=(*SCORES, LEARNED), default=DEFAULT_SCORE)
     p.add_argument(
         "--model", metavar="MODEL", help="--score learned: a model file (graphmatch train)"

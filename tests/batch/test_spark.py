@@ -242,9 +242,10 @@ def test_cli_spark_engine_from_an_edge_list_and_from_parquet_writes_the_process_
         pa.table({"a": [a for a, _ in G.edges], "b": [b for _, b in G.edges]}),
         src / "part-0.parquet",
     )
+    # The Parquet run also salts every mutual friend of more than 3 friends.
     for source, out in (
         (["--graph", str(graph)], "s.jsonl"),
-        (["--parquet", str(src.parent)], "q.jsonl"),
+        (["--parquet", str(src.parent), "--salt-above", "3"], "q.jsonl"),
     ):
         _cli(
             *common,
@@ -259,6 +260,8 @@ def test_cli_spark_engine_from_an_edge_list_and_from_parquet_writes_the_process_
         assert sp.read_jsonl_parts(tmp_path / out) == (tmp_path / "p.jsonl").read_bytes()
     with pytest.raises(gm.InvalidInput):
         _cli(*common, "--graph", str(graph), "--engine", "spark", "--resume", "--out", "x.jsonl")
+    with pytest.raises(gm.InvalidInput, match="--salt-above is for --engine spark"):
+        _cli(*common, "--graph", str(graph), "--salt-above", "3", "--out", "y.jsonl")
 
 
 def test_parquet_input_with_blocks_consent_and_dismissals_equals_the_store(
