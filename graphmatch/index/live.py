@@ -16,9 +16,10 @@ instead of being rebuilt. :class:`LiveIndex` is a *slack CSR*:
   because none can land meanwhile. Garbage never
   exceeds the tail's spare room, so memory stays within about 2.5x the packed rows however
   many writes go by (measured in ``docs/performance.md``).
-- **Positions are forever.** A new person gets the next position; a removed one leaves an
-  empty, banned row behind (reclaimed by :meth:`graphmatch.MemoryStore.build_index`). So
-  position order is no longer id order: ``rank[p]`` is p's place in id order among the people
+- **Positions are reused.** A removed person leaves an empty, banned row behind, whose
+  position the next newcomer takes (else a new person gets the next position), so people
+  coming and going never grow the per-position arrays. So position order is no longer id
+  order: ``rank[p]`` is p's place in id order among the people
   present (dense: 0 to people - 1, -1 for a removed position) and the kernels tie-break by it.
   Keeping it dense costs one vectorised pass over the positions per person added or removed
   (about a millisecond per million people), not per friendship.
@@ -192,6 +193,9 @@ class LiveIndex:
         self.pos: dict[str, int] = dict(frozen.pos)
         # The ids present, sorted: where a newcomer's rank goes.
         self._sorted = _SortedIds(frozen.ids)
+        # Positions removed people left (empty, banned rows): a newcomer takes one first, so
+        # people coming and going never grow the per-position arrays.
+        self._free: list[int] = []
         self._n = n
         self._dtype = frozen.indices.dtype
         ncap = max(16, n + n // 8)
@@ -436,20 +440,29 @@ class LiveIndex:
         return self.add_people([person_id])[0]
 
     def add_people(self, person_ids: Sequence[str]) -> list[int]:
-        """Give each new person (not yet indexed, no repeats) the next position; return them."""
+        """Give each new person (not yet indexed, no repeats) a position; return them.
+
+        Positions removed people left are taken first, then the next ones.
+        """
         new = sorted(person_ids)
         if not new:
             return []
+        free = self._free
+        k = min(len(free), len(new))
+        reused = free[len(free) - k :]
+        del free[len(free) - k :]
         first = self._n
-        self._grow_positions(first + len(new))
+        fresh = len(new) - k
+        self._grow_positions(first + fresh)
         ordered = self._sorted
         present = len(ordered)
         at = ordered.insert_many(new)
-        if at[0] < present:
+        if at[0] < present or k:
             self._ordered = False
         # Each present person moves up by the number of newcomers before them in id order:
         # for rank r, how many of at are <= r (a prefix sum over ranks, then one compiled
-        # pass over the positions: 3-5 ms a million people, whatever the newcomers).
+        # pass over the positions: 3-5 ms a million people, whatever the newcomers). A
+        # position being reused still has rank -1 here, so it is skipped.
         if len(new) <= 4:
             live = self.rank[:first]
             shift = np.zeros(first, np.int64)
@@ -459,12 +472,15 @@ class LiveIndex:
         else:
             upto = np.cumsum(np.bincount(at, minlength=present + 1))
             live_kernels.shift_ranks(self.rank, first, upto)
-        positions = range(first, first + len(new))
-        self.rank[first : first + len(new)] = at + np.arange(len(new))
-        self.banned[first : first + len(new)] = False
-        self.ids.extend(new)
-        self.pos.update(zip(new, positions, strict=True))
-        self._n = first + len(new)
+        where = np.concatenate((np.array(reused, np.int64), np.arange(first, first + fresh)))
+        self.rank[where] = at + np.arange(len(new))
+        self.banned[where] = False
+        ids = self.ids
+        for p, person in zip(reused, new, strict=False):
+            ids[p] = person
+        ids.extend(new[k:])
+        self.pos.update(zip(new, where.tolist(), strict=True))
+        self._n = first + fresh
         return [self.pos[p] for p in person_ids]
 
     def remove_person(self, person_id: str) -> None:
@@ -481,6 +497,7 @@ class LiveIndex:
         live[live > r] -= 1
         self.ids[p] = None
         self._sorted.remove(person_id)
+        self._free.append(p)
 
     def _pairs(self, pairs: Sequence[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
         """Return the positions of the pairs' two sides."""

@@ -283,3 +283,20 @@ def test_readers_never_see_half_a_bulk_write(tiny_steps: None) -> None:
     assert not bad
     assert ix.repacks > 1
     _index_is_the_graph(store)
+
+
+def test_people_coming_and_going_reuse_positions() -> None:
+    """Removed people's positions go to newcomers: the arrays stop growing under churn."""
+    store = _store([("a", "b"), ("b", "c")], ["a", "b", "c"])
+    index = store.fresh_index()
+    assert index is not None
+    rng = random.Random(3)
+    for i in range(200):
+        store.add_friendships([(f"x{i}", "a"), (f"y{i}", f"x{i}"), ("b", f"y{i}")])
+        store.remove_person(f"x{i}")
+        store.remove_person(f"y{i}")
+        if rng.random() < 0.2:
+            _index_is_the_graph(store)
+    assert index.stats()["positions"] <= 5  # the three, plus the two a step holds at once
+    _index_is_the_graph(store)
+    assert store.mutual_count("a", "c") == 1
