@@ -80,7 +80,7 @@ _Scratch = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 #: size and the machine's load.
 BULK_CHUNK = 1024
 BULK_STEP_SECONDS = 0.01
-BULK_MIN = 128
+BULK_MIN = 512
 BULK_MAX = 16384
 #: Spare slots at the tail after a repack, at least (a quarter of the rows' room otherwise).
 MIN_SPARE = 1024
@@ -340,13 +340,15 @@ class LiveIndex:
     def yield_to_readers(self) -> None:
         """Between two steps of a long write (lock not held): let waiting readers in first."""
         # Python locks hand over to no one in particular, and a writer that re-takes it at once
-        # wins: so wait (the GIL let go) until the readers waiting now have read, 2 ms at most.
-        # A fixed 1 ms sleep per step cost 3.9 s of a 1M-friendship ingest at 1M people.
+        # wins: so wait, the GIL and the CPU let go, until the readers waiting now have read
+        # (20 ms at most). A fixed 1 ms sleep per step cost 3.9 s of a 1M-friendship ingest at
+        # 1M people; spinning on sleep(0) for 2 ms lost the lock to the writer again on a
+        # loaded machine, one read waiting 0.8 s.
         time.sleep(0)
         if self.waiting:
-            deadline = time.perf_counter() + 0.002
+            deadline = time.perf_counter() + 0.02
             while self.waiting and time.perf_counter() < deadline:
-                time.sleep(0)
+                time.sleep(0.0001)
 
     @contextmanager
     def writing(self) -> Iterator[None]:
