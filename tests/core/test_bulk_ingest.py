@@ -300,3 +300,36 @@ def test_people_coming_and_going_reuse_positions() -> None:
     assert index.stats()["positions"] <= 5  # the three, plus the two a step holds at once
     _index_is_the_graph(store)
     assert store.mutual_count("a", "c") == 1
+
+
+def test_every_change_lands_inside_a_version_step(tiny_steps: None) -> None:
+    """Graph and index change only while the version is odd; planning and repacks outside.
+
+    A lock-free reader keeps an answer only if the version was even and unchanged around it,
+    so a change made outside a step could be read half-done; a repack inside one would stall
+    every reader for its length.
+    """
+    store = _store([("a", "b"), ("b", "c")], ["a", "b", "c", "d"])
+    index = store.fresh_index()
+    assert index is not None
+    seen: dict[str, set[int]] = {}
+
+    def spy(obj: object, name: str) -> None:
+        real = getattr(obj, name)
+
+        def wrapped(*args: object, **kwargs: object) -> object:
+            seen.setdefault(name, set()).add(index.version % 2)
+            return real(*args, **kwargs)
+
+        setattr(obj, name, wrapped)
+
+    for name in ("apply", "add_people", "plan", "reserve_plan"):
+        spy(index, name)
+    for name in ("add_edges_from", "add_nodes_from"):
+        spy(store.graph, name)
+    batch = [(f"n{i % 7}", "abcd"[i % 4]) for i in range(40)] + [("a", "c"), ("c", "d")] * 5
+    store.add_friendships(batch)
+    assert seen["apply"] == seen["add_people"] == {1}
+    assert seen["add_edges_from"] == seen["add_nodes_from"] == {1}
+    assert seen["plan"] == seen["reserve_plan"] == {0}
+    _index_is_the_graph(store)
