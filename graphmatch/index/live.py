@@ -16,9 +16,10 @@ instead of being rebuilt. :class:`LiveIndex` is a *slack CSR*:
   because none can land meanwhile. Garbage never
   exceeds the tail's spare room, so memory stays within about 2.5x the packed rows however
   many writes go by (measured in ``docs/performance.md``).
-- **Positions are forever.** A new person gets the next position; a removed one leaves an
-  empty, banned row behind (reclaimed by :meth:`graphmatch.MemoryStore.build_index`). So
-  position order is no longer id order: ``rank[p]`` is p's place in id order among the people
+- **Positions are reused.** A removed person leaves an empty, banned row behind, whose
+  position the next newcomer takes (else a new person gets the next position), so people
+  coming and going never grow the per-position arrays. So position order is no longer id
+  order: ``rank[p]`` is p's place in id order among the people
   present (dense: 0 to people - 1, -1 for a removed position) and the kernels tie-break by it.
   Keeping it dense costs one vectorised pass over the positions per person added or removed
   (about a millisecond per million people), not per friendship.
@@ -73,9 +74,14 @@ TRIES = 3
 
 #: A thread's scratch: cnt, wsum, touched (a slot per position), kernel rows, scores.
 _Scratch = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-#: Friendships per step of a bulk add: the longest a reader may wait on it (a step took
-#: about 5 ms on an idle 2-core VM at 100k people).
+#: Friendships (or newcomers) in the first step of a bulk add; later steps are sized to take
+#: about BULK_STEP_SECONDS, within [BULK_MIN, BULK_MAX]: a step is the longest a reader may
+#: wait on it, and networkx's share of a step varies 2-10 µs a friendship with the graph's
+#: size and the machine's load.
 BULK_CHUNK = 1024
+BULK_STEP_SECONDS = 0.01
+BULK_MIN = 512
+BULK_MAX = 16384
 #: Spare slots at the tail after a repack, at least (a quarter of the rows' room otherwise).
 MIN_SPARE = 1024
 
@@ -84,6 +90,68 @@ def _room(deg: np.ndarray) -> np.ndarray:
     """Return the slot size each row gets on a (re)pack: its degree plus a quarter, 2 at least."""
     room: np.ndarray = deg + np.maximum(2, deg >> 2)
     return room
+
+
+class _SortedIds:
+    """The ids present, sorted, in blocks: where a newcomer's rank goes, in O(log n + block).
+
+    One sorted list was simpler, but merging newcomers into it copied the whole list (and
+    touched every id's reference count): 8 ms a step of newcomers at 1M people, 0.8 s of a
+    100,000-newcomer ingest. Blocks of at most ``2 * LOAD`` ids cost a memmove of one block.
+    """
+
+    #: Ids per block after a split.
+    LOAD = 1024
+
+    def __init__(self, ids: Sequence[str]) -> None:
+        load = self.LOAD
+        self._blocks: list[list[str]] = [list(ids[i : i + load]) for i in range(0, len(ids), load)]
+        self._maxes: list[str] = [b[-1] for b in self._blocks]
+        self._len = len(ids)
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __iter__(self) -> Iterator[str]:
+        return chain.from_iterable(self._blocks)
+
+    def insert_many(self, new: list[str]) -> np.ndarray:
+        """Insert sorted ids not present; return how many present ids sort before each."""
+        blocks, maxes = self._blocks, self._maxes
+        if not blocks:
+            blocks.append([])
+            maxes.append(new[-1])
+        lens = np.fromiter(map(len, blocks), np.int64, count=len(blocks))
+        before = np.cumsum(lens) - lens
+        last = len(blocks) - 1
+        where = [min(bisect.bisect_left(maxes, p), last) for p in new]
+        within = [bisect.bisect_left(blocks[i], p) for i, p in zip(where, new, strict=True)]
+        at: np.ndarray = before[where] + np.array(within, np.int64)
+        # Largest first: an insertion never moves the slot of a smaller newcomer found above.
+        for i, j, p in zip(reversed(where), reversed(within), reversed(new), strict=True):
+            blocks[i].insert(j, p)
+        load = self.LOAD
+        for i in sorted(set(where), reverse=True):
+            b = blocks[i]
+            if len(b) > 2 * load:
+                parts = [b[k : k + load] for k in range(0, len(b), load)]
+                blocks[i : i + 1] = parts
+                maxes[i : i + 1] = [q[-1] for q in parts]
+            else:
+                maxes[i] = b[-1]
+        self._len += len(new)
+        return at
+
+    def remove(self, person_id: str) -> None:
+        """Remove a present id."""
+        i = bisect.bisect_left(self._maxes, person_id)
+        b = self._blocks[i]
+        del b[bisect.bisect_left(b, person_id)]
+        if not b:
+            del self._blocks[i], self._maxes[i]
+        else:
+            self._maxes[i] = b[-1]
+        self._len -= 1
 
 
 class LiveIndex:
@@ -123,9 +191,11 @@ class LiveIndex:
         n = len(frozen.ids)
         self.ids: list[str | None] = list(frozen.ids)
         self.pos: dict[str, int] = dict(frozen.pos)
-        # The ids present, sorted: where a newcomer's rank goes. A plain list: inserting is a
-        # memmove of 8 bytes a person (under a millisecond a million), no dependency.
-        self._sorted: list[str] = list(frozen.ids)
+        # The ids present, sorted: where a newcomer's rank goes.
+        self._sorted = _SortedIds(frozen.ids)
+        # Positions removed people left (empty, banned rows): a newcomer takes one first, so
+        # people coming and going never grow the per-position arrays.
+        self._free: list[int] = []
         self._n = n
         self._dtype = frozen.indices.dtype
         ncap = max(16, n + n // 8)
@@ -269,12 +339,16 @@ class LiveIndex:
 
     def yield_to_readers(self) -> None:
         """Between two steps of a long write (lock not held): let waiting readers in first."""
+        # Python locks hand over to no one in particular, and a writer that re-takes it at once
+        # wins: so wait, the GIL and the CPU let go, until the readers waiting now have read
+        # (20 ms at most). A fixed 1 ms sleep per step cost 3.9 s of a 1M-friendship ingest at
+        # 1M people; spinning on sleep(0) for 2 ms lost the lock to the writer again on a
+        # loaded machine, one read waiting 0.8 s.
+        time.sleep(0)
         if self.waiting:
-            # Long enough for a reader blocked on the lock to wake and take it: Python locks
-            # hand over to no one in particular, and a writer that re-takes it at once wins.
-            time.sleep(0.001)
-        else:
-            time.sleep(0)
+            deadline = time.perf_counter() + 0.02
+            while self.waiting and time.perf_counter() < deadline:
+                time.sleep(0.0001)
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -368,49 +442,47 @@ class LiveIndex:
         return self.add_people([person_id])[0]
 
     def add_people(self, person_ids: Sequence[str]) -> list[int]:
-        """Give each new person (not yet indexed, no repeats) the next position; return them."""
+        """Give each new person (not yet indexed, no repeats) a position; return them.
+
+        Positions removed people left are taken first, then the next ones.
+        """
         new = sorted(person_ids)
         if not new:
             return []
+        free = self._free
+        k = min(len(free), len(new))
+        reused = free[len(free) - k :]
+        del free[len(free) - k :]
         first = self._n
-        self._grow_positions(first + len(new))
+        fresh = len(new) - k
+        self._grow_positions(first + fresh)
         ordered = self._sorted
-        at = np.fromiter((bisect.bisect_left(ordered, p) for p in new), np.int64, count=len(new))
-        if at[0] < len(self._sorted):
+        present = len(ordered)
+        at = ordered.insert_many(new)
+        if at[0] < present or k:
             self._ordered = False
-        live = self.rank[:first]
         # Each present person moves up by the number of newcomers before them in id order:
-        # for rank r, how many of at are <= r. A few newcomers: one compare per newcomer;
-        # more: a prefix sum over ranks, then one gather (searchsorted of the ranks, in
-        # position order, measured 10x slower: its binary searches jump around).
+        # for rank r, how many of at are <= r (a prefix sum over ranks, then one compiled
+        # pass over the positions: 3-5 ms a million people, whatever the newcomers). A
+        # position being reused still has rank -1 here, so it is skipped.
         if len(new) <= 4:
+            live = self.rank[:first]
             shift = np.zeros(first, np.int64)
             for i in at.tolist():
                 shift += live >= i
+            np.add(live, shift, out=live, where=live >= 0)
         else:
-            upto = np.cumsum(np.bincount(at, minlength=len(ordered) + 1))
-            shift = upto[np.maximum(live, 0)]
-        np.add(live, shift, out=live, where=live >= 0)
-        positions = list(range(first, first + len(new)))
-        self.rank[first : first + len(new)] = at + np.arange(len(new))
-        self.banned[first : first + len(new)] = False
-        self.ids.extend(new)
-        self.pos.update(zip(new, positions, strict=True))
-        if len(new) <= 8:
-            for p in new:
-                bisect.insort(ordered, p)
-        else:
-            # Spliced at the places found above: slices copied in C, one Python step per
-            # newcomer (sorting the merged list compared strings: 50-100 ms a million).
-            merged: list[str] = []
-            prev = 0
-            for i, p in zip(at.tolist(), new, strict=True):
-                merged.extend(ordered[prev:i])
-                merged.append(p)
-                prev = i
-            merged.extend(ordered[prev:])
-            self._sorted = merged
-        self._n = first + len(new)
+            upto = np.cumsum(np.bincount(at, minlength=present + 1))
+            live_kernels.shift_ranks(self.rank, first, upto)
+        where = np.concatenate((np.array(reused, np.int64), np.arange(first, first + fresh)))
+        self.rank[where] = at + np.arange(len(new))
+        self.banned[where] = False
+        ids = self.ids
+        for p, person in zip(reused, new, strict=False):
+            ids[p] = person
+        ids.extend(new[k:])
+        self.pos.update(zip(new, where.tolist(), strict=True))
+        self._n = first + fresh
         return [self.pos[p] for p in person_ids]
 
     def remove_person(self, person_id: str) -> None:
@@ -426,24 +498,25 @@ class LiveIndex:
         live = self.rank[: self._n]
         live[live > r] -= 1
         self.ids[p] = None
-        ordered = self._sorted
-        del ordered[bisect.bisect_left(ordered, person_id)]
+        self._sorted.remove(person_id)
+        self._free.append(p)
 
     def _pairs(self, pairs: Sequence[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
         """Return the positions of the pairs' two sides."""
-        get = self.pos.__getitem__
-        flat = np.fromiter(map(get, chain.from_iterable(pairs)), np.int64, count=2 * len(pairs))
-        return flat[0::2], flat[1::2]
+        flat = list(chain.from_iterable(pairs))
+        if len(flat) == 2:
+            pos = self.pos
+            return np.array([pos[flat[0]]]), np.array([pos[flat[1]]])
+        # One C loop of dict probes (itemgetter), not a Python call per id.
+        got = np.array(itemgetter(*flat)(self.pos), np.int64)
+        return got[0::2], got[1::2]
 
     def add_friendship(self, a: str, b: str) -> None:
         """Add one friendship between two indexed people (both rows)."""
-        self.add_friendships([(a, b)])
+        self._add_pairs(*self._pairs([(a, b)]))
 
-    def add_friendships(self, pairs: Sequence[tuple[str, str]]) -> None:
-        """Add friendships between indexed people, repacking whenever the tail runs out."""
-        if not pairs:
-            return
-        a, b = self._pairs(pairs)
+    def _add_pairs(self, a: np.ndarray, b: np.ndarray) -> None:
+        """Add the friendships (a[i], b[i]) one by one, repacking whenever the tail runs out."""
         done = 0
         while done < a.shape[0]:
             done = live_kernels.add_pairs(
@@ -452,6 +525,47 @@ class LiveIndex:
             if done < a.shape[0]:
                 # The tail is full: repack, with room for what is left of the batch.
                 self._repack(int(8 * (a.shape[0] - done)))
+
+    def add_friendships(self, pairs: Sequence[tuple[str, str]]) -> int:
+        """Add friendships between indexed people; return how many were new.
+
+        A few pairs go one by one (:func:`live_kernels.add_pairs`); more go as a
+        :meth:`plan`, each touched row merged once (:meth:`apply`).
+        """
+        if not pairs:
+            return 0
+        if len(pairs) > 8:
+            return self.apply(*self.plan(pairs))
+        a, b = self._pairs(pairs)
+        ends = np.unique(np.concatenate((a, b)))
+        before = int(self._deg[ends].sum())
+        self._add_pairs(a, b)
+        # Each new friendship adds one entry to each of two rows.
+        return (int(self._deg[ends].sum()) - before) // 2
+
+    def plan(self, pairs: Sequence[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
+        """Return the row entries these friendships make: ``(src, dst)``, sorted, no repeats.
+
+        Each friendship is given both ways; reading only, so it runs before the write's
+        version step (under :attr:`lock`: positions stay put), as :meth:`reserve_plan` does.
+
+        Raises
+        ------
+        KeyError
+            For an id that is not indexed.
+        """
+        a, b = self._pairs(pairs)
+        n = max(self._n, 1)
+        # One int64 key per entry (positions < 2**31): one sort finds rows and repeats.
+        keys = np.unique(np.concatenate((a * n + b, b * n + a)))
+        src, dst = np.divmod(keys, n)
+        return src, dst
+
+    def _bound(self, src: np.ndarray) -> int:
+        """Return the most tail slots merging entries for these rows (sorted) can take."""
+        # One compiled pass: the same in numpy (ten array calls) took 0.5 s of a
+        # 1M-friendship ingest in steps of about a thousand.
+        return int(live_kernels.tail_bound(src, self._deg, self._spare_room))
 
     def reserve(self, pairs: Sequence[tuple[str, str]]) -> None:
         """Repack now if adding these friendships could run the tail out (lock held, no step).
@@ -474,6 +588,35 @@ class LiveIndex:
         bound = int((4 * final[over] + 2 * live_kernels.MIN_ROOM).sum())
         if self._meta[0] + bound > self._indices.shape[0]:
             self._repack(bound)
+
+    def reserve_plan(self, src: np.ndarray) -> None:
+        """Repack now if merging a plan could run the tail out (lock held, no version step).
+
+        As :meth:`reserve`: a repack changes no answer, so readers go on meanwhile. A repack
+        gives rows new room, so the bound is taken again after it.
+        """
+        for _ in range(3):
+            need = self._bound(src)
+            if self._meta[0] + need <= self._indices.shape[0]:
+                return
+            self._repack(need)
+
+    def apply(self, src: np.ndarray, dst: np.ndarray) -> int:
+        """Merge a :meth:`plan` into the rows (inside :meth:`writing`); return the new friendships.
+
+        One compiled pass; should the tail run out half-way, a repack and on from there.
+        """
+        done = 0
+        added = 0
+        while True:
+            done, k = live_kernels.add_sorted(
+                self._start, self._deg, self._spare_room, self._indices, self._meta,
+                src, dst, done,
+            )  # fmt: skip
+            added += k
+            if done >= src.shape[0]:
+                return added // 2
+            self._repack(self._bound(src[done:]) + 2 * (src.shape[0] - done))
 
     def remove_friendship(self, a: str, b: str) -> None:
         """Remove one friendship (both rows)."""

@@ -216,3 +216,137 @@ def gather_sorted(
         for j in range(deg[p]):
             out[o + j] = rank[indices[s + j]]
         out[o : o + deg[p]] = np.sort(out[o : o + deg[p]])
+
+
+@njit(cache=True, nogil=True)
+def add_sorted(
+    start: np.ndarray,
+    deg: np.ndarray,
+    room: np.ndarray,
+    indices: np.ndarray,
+    meta: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    first: int,
+) -> tuple[int, int]:
+    """Merge the entries (src[i], dst[i]) from i = first into their rows, one pass per row.
+
+    src, dst are sorted by (src, dst) without repeats, each friendship given both ways (see
+    :meth:`graphmatch.index.live.LiveIndex.plan`); entries already in a row are skipped. A
+    row whose new entries do not fit its slot moves to the tail in a slot of
+    ``max(2 * room, degree)``. Stops before the first row that would not fit at the tail (the
+    caller repacks and calls again from there). Returns ``(where it stopped, entries added)``;
+    it stopped at ``len(src)`` when all are in.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> start, deg, room = np.zeros(2, np.int64), np.zeros(2, np.int64), np.zeros(2, np.int64)
+    >>> indices, meta = np.zeros(16, np.int32), np.zeros(2, np.int64)
+    >>> src, dst = np.array([0, 1]), np.array([1, 0])
+    >>> add_sorted(start, deg, room, indices, meta, src, dst, 0)
+    (2, 2)
+    >>> add_sorted(start, deg, room, indices, meta, src, dst, 0)  # already there
+    (2, 0)
+    """
+    size = indices.shape[0]
+    added = 0
+    g0 = first
+    m = src.shape[0]
+    while g0 < m:
+        p = src[g0]
+        g1 = g0 + 1
+        while g1 < m and src[g1] == p:
+            g1 += 1
+        s = start[p]
+        d = deg[p]
+        # Count the entries the row lacks: one merge walk over the row and the group.
+        k = 0
+        i = s
+        for g in range(g0, g1):
+            v = dst[g]
+            while i < s + d and indices[i] < v:
+                i += 1
+            if i == s + d or indices[i] != v:
+                k += 1
+        if k == 0:
+            g0 = g1
+            continue
+        if d + k <= room[p]:
+            # In place, from the back: every slot written holds some position throughout.
+            i = s + d - 1
+            w = s + d + k - 1
+            g = g1 - 1
+            while g >= g0:
+                v = dst[g]
+                if i >= s and indices[i] > v:
+                    indices[w] = indices[i]
+                    i -= 1
+                    w -= 1
+                elif i >= s and indices[i] == v:
+                    g -= 1
+                else:
+                    indices[w] = v
+                    w -= 1
+                    g -= 1
+        else:
+            grown = max(_grown(room[p]), d + k)
+            t = meta[0]
+            if t + grown > size:
+                return g0, added
+            # Merged into the new slot, which is written before start points at it.
+            i = s
+            w = t
+            for g in range(g0, g1):
+                v = dst[g]
+                while i < s + d and indices[i] < v:
+                    indices[w] = indices[i]
+                    i += 1
+                    w += 1
+                if i < s + d and indices[i] == v:
+                    continue
+                indices[w] = v
+                w += 1
+            while i < s + d:
+                indices[w] = indices[i]
+                i += 1
+                w += 1
+            start[p] = t
+            meta[1] += room[p]
+            room[p] = grown
+            meta[0] = t + grown
+        deg[p] = d + k
+        added += k
+        g0 = g1
+    return m, added
+
+
+@njit(cache=True, nogil=True)
+def shift_ranks(rank: np.ndarray, n: int, upto: np.ndarray) -> None:
+    """Move each present rank r among the first n positions up by upto[r] (newcomers before)."""
+    for p in range(n):
+        r = rank[p]
+        if r >= 0:
+            rank[p] = r + upto[r]
+
+
+@njit(cache=True, nogil=True)
+def tail_bound(src: np.ndarray, deg: np.ndarray, room: np.ndarray) -> int:
+    """Return the most tail slots :func:`add_sorted` can take for these entries (src sorted).
+
+    A row may gain as many entries as it has here; if that could overflow its slot it moves
+    to one of ``max(2 * room, degree)`` (or :data:`MIN_ROOM`).
+    """
+    need = 0
+    g0 = 0
+    m = src.shape[0]
+    while g0 < m:
+        p = src[g0]
+        g1 = g0 + 1
+        while g1 < m and src[g1] == p:
+            g1 += 1
+        final = deg[p] + (g1 - g0)
+        if final > room[p]:
+            need += max(_grown(room[p]), final)
+        g0 = g1
+    return need

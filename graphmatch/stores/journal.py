@@ -97,7 +97,7 @@ from graphmatch.errors import (
     PersonNotFound,
     StoreUnavailable,
 )
-from graphmatch.stores.memory import MemoryStore
+from graphmatch.stores.memory import MemoryStore, checked_pairs
 from graphmatch.stores.protocol import PairStats
 
 if TYPE_CHECKING:
@@ -1102,23 +1102,31 @@ class JournaledStore:
         return new
 
     def add_friendships(self, pairs: Iterable[tuple[str, str]]) -> int:
-        """Bulk-add friendships (one journal record of the new ones), creating missing people."""
-        batch = [(check_id(a), check_id(b)) for a, b in pairs]
-        for a, b in batch:
-            if a == b:
-                raise InvalidInput(f"a person cannot befriend themselves ({a!r})")
+        """Bulk-add friendships (one journal record of the new ones), creating missing people.
+
+        Validated as :meth:`MemoryStore.add_friendships` does (ids already stored are not
+        checked again), before the lock; the record holds the pairs not yet friends, each
+        once (a pair given both ways may appear twice: replaying it changes nothing more).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> s = JournaledStore(MemoryStore(), tempfile.mkdtemp())
+        >>> s.add_friendships([("a", "b"), ("b", "a"), ("a", "b")]), s.add_friendships([("b", "a")])
+        (1, 0)
+        >>> s.close()
+        """
+        batch = pairs if isinstance(pairs, list) else list(pairs)
+        checked_pairs(batch, self.inner.graph._adj)
         if not batch:
             return 0
+        # Tuples, so repeats fold in one dict pass (a JSON client sends lists).
+        unique = dict.fromkeys([(a, b) for a, b in batch])
 
         def prepare() -> dict[str, Any] | None:
-            has_edge = self.inner.graph.has_edge
-            seen: set[tuple[str, str]] = set()
-            new = []
-            for a, b in batch:
-                key = (a, b) if a < b else (b, a)
-                if key not in seen and not has_edge(a, b):
-                    seen.add(key)
-                    new.append([a, b])
+            adj = self.inner.graph._adj
+            none: dict[str, Any] = {}
+            new = [(a, b) for a, b in unique if b not in adj.get(a, none)]
             return {"pairs": new} if new else None
 
         count: int = self._write("add_friendships", prepare, 0)

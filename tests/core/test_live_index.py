@@ -45,6 +45,7 @@ class LiveIndexMachine(RuleBasedStateMachine):
         # so moves to the tail and repacks mid-batch happen on these small graphs.
         self._spare = live_module.MIN_SPARE
         live_module.MIN_SPARE = 0
+        self._steps = (live_module.BULK_CHUNK, live_module.BULK_MIN, live_module.BULK_MAX)
         G = nx.Graph()
         G.add_nodes_from(NAMES[:10])
         G.add_edges_from([("p00", "p01"), ("p01", "p02"), ("p02", "p03"), ("p00", "p04")])
@@ -55,6 +56,7 @@ class LiveIndexMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         live_module.MIN_SPARE = self._spare
+        live_module.BULK_CHUNK, live_module.BULK_MIN, live_module.BULK_MAX = self._steps
 
     def _people(self) -> list[str]:
         return sorted(self.store.graph)
@@ -98,6 +100,12 @@ class LiveIndexMachine(RuleBasedStateMachine):
     def consent(self, p: str, discoverable: bool | None, shown: bool | None) -> None:
         if self.store.exists(p):
             self.store.set_consent(p, discoverable=discoverable, show_as_mutual=shown)
+
+    @rule(small=st.booleans())
+    def bulk_steps(self, small: bool) -> None:
+        """Bulk adds in steps of a few friendships (many steps, one plan each) or in one."""
+        sizes = (3, 2, 5) if small else self._steps
+        live_module.BULK_CHUNK, live_module.BULK_MIN, live_module.BULK_MAX = sizes
 
     @rule()
     def compact(self) -> None:
