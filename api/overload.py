@@ -152,6 +152,29 @@ class _ClosingTask(WSGITask):  # type: ignore[misc]
             self.set_close_on_finish()  # PEP 3333 keeps Connection out of the app's hands
         return super().build_response_header()
 
+    def write(self, data: bytes) -> None:
+        """Write as waitress does, but the header together with a sized body's first bytes.
+
+        waitress sends the header and the body in two ``send`` calls, each a system call and
+        so, under load, one more wait for the interpreter lock; a JSON answer is one piece
+        of known length, so here it goes out in one.
+        """
+        cl = self.content_length
+        if (
+            self.wrote_header
+            or not data
+            or not self.complete
+            or cl is None
+            or len(data) > cl
+            or not self.has_body
+        ):
+            super().write(data)
+            return
+        head = self.build_response_header()  # with a Content-Length: never chunked
+        self.wrote_header = True
+        self.content_bytes_written += len(data)
+        self.channel.write_soon(head + data)
+
 
 class GuardedChannel(HTTPChannel):  # type: ignore[misc]
     """A waitress channel that times out slow requests and knows whether it is over the cap."""
