@@ -146,6 +146,9 @@ class SheddingDispatcher(ThreadedTaskDispatcher):  # type: ignore[misc]
 class _ClosingTask(WSGITask):  # type: ignore[misc]
     """waitress' WSGI task, closing the connection after its answer when over the cap."""
 
+    wrote_header: bool  # waitress' own attributes, typed for the checks below
+    content_length: int | None
+
     def build_response_header(self) -> Any:
         """Build the header as waitress does, with ``Connection: close`` past the cap."""
         if self.channel.over_cap:
