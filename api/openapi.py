@@ -112,6 +112,28 @@ def _query_rules(schema: dict[str, Any]) -> list[str]:
     return out
 
 
+#: Over Neo4j: read your writes across stateless replicas (api.routing.BOOKMARK).
+_BOOKMARK_TEXT = (
+    "Over Neo4j: bookmarks (comma-separated, as a write's Graphmatch-Bookmark gave them) "
+    "this request's reads wait for, so a replica reads a write made through another one. "
+    "Malformed: 400 invalid_bookmark; one the database never gave: 422."
+)
+_BOOKMARK_PARAM: dict[str, Any] = {
+    "name": "Graphmatch-Bookmark",
+    "in": "header",
+    "required": False,
+    "description": _BOOKMARK_TEXT,
+    "schema": {"type": "string"},
+}
+_BOOKMARK_HEADER: dict[str, Any] = {
+    "Graphmatch-Bookmark": {
+        "description": "Over Neo4j: the bookmark of this write's transaction; send it as "
+        "Graphmatch-Bookmark on reads that must see the write (absent over the memory store).",
+        "schema": {"type": "string"},
+    }
+}
+
+
 def _operation(op: Operation, prefix: str, models: dict[str, Model]) -> dict[str, Any]:
     """Return one OpenAPI operation object."""
     params: list[dict[str, Any]] = []
@@ -137,6 +159,8 @@ def _operation(op: Operation, prefix: str, models: dict[str, Model]) -> dict[str
                     "schema": {k: v for k, v in schema.items() if k != "description"},
                 }
             )
+    if op.scope is not None:  # the store's operations (not health, docs)
+        params.append(_BOOKMARK_PARAM)
     out: dict[str, Any] = {
         "operationId": op.endpoint,
         "summary": op.summary,
@@ -159,6 +183,8 @@ def _operation(op: Operation, prefix: str, models: dict[str, Model]) -> dict[str
         out["security"] = [{}]  # public: health, readiness
     for status, (text, model) in sorted(op.responses.items()):
         response: dict[str, Any] = {"description": text}
+        if op.scope is not None and op.method.upper() not in ("GET", "HEAD"):
+            response["headers"] = _BOOKMARK_HEADER
         if model is not None:
             response["content"] = {"application/json": {"schema": _ref(model, models)}}
         out["responses"][str(status)] = response

@@ -247,6 +247,53 @@ def test_the_dispatcher_sheds_past_its_queue_bound_and_its_wait_bound() -> None:
     assert late.seen == ["queue_wait"]
 
 
+def test_the_wait_bound_counts_from_the_requests_first_byte_not_from_its_queueing() -> None:
+    import time
+
+    from api.overload import SheddingDispatcher
+
+    d = SheddingDispatcher()
+    d.max_wait_s = 0.5
+    slow_to_read, fresh = FakeChannel(), FakeChannel()
+    # Its first byte came 0.6 s ago (the loop took that long to read and parse it).
+    slow_to_read.requests[0].graphmatch_arrived = time.monotonic() - 0.6
+    fresh.requests[0].graphmatch_arrived = time.monotonic()
+    d.add_task(slow_to_read)
+    d.add_task(fresh)
+    _run_queued(d)
+    assert slow_to_read.seen == ["queue_wait"] and fresh.seen == [None]
+
+
+def test_the_server_stamps_each_parsed_request_with_its_first_bytes_time() -> None:
+    import socket
+    import time
+
+    from api.overload import GuardedChannel
+
+    a, b = socket.socketpair()
+    try:
+        server = SimpleNamespace(
+            add_task=lambda channel: None,
+            adj=None,
+            active_channels={},
+            pull_trigger=lambda: None,
+        )
+        from waitress.adjustments import Adjustments
+
+        server.adj = Adjustments()
+        channel = GuardedChannel(server, a, ("127.0.0.1", 1), server.adj, map={})
+        before = time.monotonic()
+        channel.received(b"GET /v1/people/a HTTP/1.1\r\nHo")
+        time.sleep(0.05)
+        channel.received(b"st: x\r\n\r\n")
+        (parsed,) = channel.requests
+        assert before <= parsed.graphmatch_arrived <= before + 0.04  # the first byte's time
+        channel.del_channel({})
+    finally:
+        a.close()
+        b.close()
+
+
 def test_probes_and_refusals_take_turns_with_requests_instead_of_queueing_behind_them() -> None:
     from api.overload import SheddingDispatcher
 
