@@ -15,7 +15,7 @@ from graphmatch import __version__
 __all__ = ["build_openapi", "openapi_path"]
 
 _ERRORS = {
-    400: "Malformed JSON",
+    400: "Malformed JSON, or a malformed Graphmatch-Bookmark (invalid_bookmark, over Neo4j)",
     401: "Missing or unknown API key, or an invalid or expired viewer token",
     403: "The API key lacks the write scope, or a viewer token acts for someone else",
     404: "Unknown person or resource",
@@ -70,7 +70,8 @@ def _errors_for(op: Operation, path: str) -> list[int]:
     if path not in _UNLIMITED:
         codes.append(429)
     if op.scope is not None:
-        codes += [401, 403]
+        # Over Neo4j a Graphmatch-Bookmark may be malformed (400) or unknown to the database (422).
+        codes += [401, 403, 400, 422]
     if op.query is not None or op.body is not None or "{" in op.rule or "<" in op.rule:
         codes.append(422)
     if op.body is not None:
