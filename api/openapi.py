@@ -15,7 +15,7 @@ from graphmatch import __version__
 __all__ = ["build_openapi", "openapi_path"]
 
 _ERRORS = {
-    400: "Malformed JSON",
+    400: "Malformed JSON, or a malformed Graphmatch-Bookmark (invalid_bookmark, over Neo4j)",
     401: "Missing or unknown API key, or an invalid or expired viewer token",
     403: "The API key lacks the write scope, or a viewer token acts for someone else",
     404: "Unknown person or resource",
@@ -70,7 +70,8 @@ def _errors_for(op: Operation, path: str) -> list[int]:
     if path not in _UNLIMITED:
         codes.append(429)
     if op.scope is not None:
-        codes += [401, 403]
+        # Over Neo4j a Graphmatch-Bookmark may be malformed (400) or unknown to the database (422).
+        codes += [401, 403, 400, 422]
     if op.query is not None or op.body is not None or "{" in op.rule or "<" in op.rule:
         codes.append(422)
     if op.body is not None:
@@ -112,6 +113,28 @@ def _query_rules(schema: dict[str, Any]) -> list[str]:
     return out
 
 
+#: Over Neo4j: read your writes across stateless replicas (api.routing.BOOKMARK).
+_BOOKMARK_TEXT = (
+    "Over Neo4j: bookmarks (comma-separated, as a write's Graphmatch-Bookmark gave them) "
+    "this request's reads wait for, so a replica reads a write made through another one. "
+    "Malformed: 400 invalid_bookmark; one the database never gave: 422."
+)
+_BOOKMARK_PARAM: dict[str, Any] = {
+    "name": "Graphmatch-Bookmark",
+    "in": "header",
+    "required": False,
+    "description": _BOOKMARK_TEXT,
+    "schema": {"type": "string"},
+}
+_BOOKMARK_HEADER: dict[str, Any] = {
+    "Graphmatch-Bookmark": {
+        "description": "Over Neo4j: the bookmark of this write's transaction; send it as "
+        "Graphmatch-Bookmark on reads that must see the write (absent over the memory store).",
+        "schema": {"type": "string"},
+    }
+}
+
+
 def _operation(op: Operation, prefix: str, models: dict[str, Model]) -> dict[str, Any]:
     """Return one OpenAPI operation object."""
     params: list[dict[str, Any]] = []
@@ -137,6 +160,8 @@ def _operation(op: Operation, prefix: str, models: dict[str, Model]) -> dict[str
                     "schema": {k: v for k, v in schema.items() if k != "description"},
                 }
             )
+    if op.scope is not None:  # the store's operations (not health, docs)
+        params.append(_BOOKMARK_PARAM)
     out: dict[str, Any] = {
         "operationId": op.endpoint,
         "summary": op.summary,
@@ -159,6 +184,8 @@ def _operation(op: Operation, prefix: str, models: dict[str, Model]) -> dict[str
         out["security"] = [{}]  # public: health, readiness
     for status, (text, model) in sorted(op.responses.items()):
         response: dict[str, Any] = {"description": text}
+        if op.scope is not None and op.method.upper() not in ("GET", "HEAD"):
+            response["headers"] = _BOOKMARK_HEADER
         if model is not None:
             response["content"] = {"application/json": {"schema": _ref(model, models)}}
         out["responses"][str(status)] = response

@@ -53,9 +53,13 @@ class _Queued:
 
     __slots__ = ("channel", "deadline", "quick", "reason")
 
-    def __init__(self, channel: Any, reason: str | None, max_wait_s: float) -> None:
+    def __init__(
+        self, channel: Any, reason: str | None, max_wait_s: float, arrived: float | None = None
+    ) -> None:
         self.channel = channel
-        self.deadline = time.monotonic() + max_wait_s
+        # From the request's first byte, not from when it was queued: the time the loop took
+        # to read and parse it counts against the bound too.
+        self.deadline = (time.monotonic() if arrived is None else arrived) + max_wait_s
         self.reason = reason
         self.quick = False
 
@@ -134,10 +138,12 @@ class SheddingDispatcher(ThreadedTaskDispatcher):  # type: ignore[misc]
         """Queue a channel, marked as shed if the queue is full or it is over the cap."""
         reason = "connections" if getattr(task, "over_cap", False) else None
         probe = _is_probe(task)
+        requests = getattr(task, "requests", None)
+        arrived = getattr(requests[0], "graphmatch_arrived", None) if requests else None
         with self.lock:
             if reason is None and not probe and len(self.queue.normal) >= self.max_queue:
                 reason = "queue_full"
-            queued = _Queued(task, reason, self.max_wait_s)
+            queued = _Queued(task, reason, self.max_wait_s, arrived)
             queued.quick = probe or reason is not None
             self.queue.append(queued)
             self.queue_cv.notify()
@@ -146,11 +152,37 @@ class SheddingDispatcher(ThreadedTaskDispatcher):  # type: ignore[misc]
 class _ClosingTask(WSGITask):  # type: ignore[misc]
     """waitress' WSGI task, closing the connection after its answer when over the cap."""
 
+    wrote_header: bool  # waitress' own attributes, typed for the checks below
+    content_length: int | None
+
     def build_response_header(self) -> Any:
         """Build the header as waitress does, with ``Connection: close`` past the cap."""
         if self.channel.over_cap:
             self.set_close_on_finish()  # PEP 3333 keeps Connection out of the app's hands
         return super().build_response_header()
+
+    def write(self, data: bytes) -> None:
+        """Write as waitress does, but the header together with a sized body's first bytes.
+
+        waitress sends the header and the body in two ``send`` calls, each a system call and
+        so, under load, one more wait for the interpreter lock; a JSON answer is one piece
+        of known length, so here it goes out in one.
+        """
+        cl = self.content_length
+        if (
+            self.wrote_header
+            or not data
+            or not self.complete
+            or cl is None
+            or len(data) > cl
+            or not self.has_body
+        ):
+            super().write(data)
+            return
+        head = self.build_response_header()  # with a Content-Length: never chunked
+        self.wrote_header = True
+        self.content_bytes_written += len(data)
+        self.channel.write_soon(head + data)
 
 
 class GuardedChannel(HTTPChannel):  # type: ignore[misc]
@@ -170,7 +202,12 @@ class GuardedChannel(HTTPChannel):  # type: ignore[misc]
         """Parse data as waitress does, noting when the request now in progress began."""
         if self.request is None and data:
             self.request_started = time.monotonic()
+        started = self.request_started
+        before = len(self.requests)
         done: bool = super().received(data)
+        for complete in self.requests[before:]:
+            # When its first byte came: the bounded wait for a worker counts from here.
+            complete.graphmatch_arrived = started
         if self.request is None:
             self.request_started = None
         return done

@@ -10,14 +10,15 @@ module with one more blueprint, listed in :data:`api.app.BLUEPRINTS`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 
 from api.auth import KeyRing
@@ -27,6 +28,7 @@ from api.schema import Issue, Model, ValidationFailed, load_query
 from graphmatch import GraphStore, InvalidInput, Matcher, check_id
 
 __all__ = [
+    "BOOKMARK",
     "ApiBlueprint",
     "Operation",
     "Services",
@@ -38,6 +40,10 @@ __all__ = [
 ]
 
 View = Callable[..., ResponseReturnValue]
+
+#: Over Neo4j: on a write's answer, the bookmark of its transaction; on a request, bookmarks
+#: (comma-separated) its reads must wait for. Read your writes across stateless replicas.
+BOOKMARK = "Graphmatch-Bookmark"
 
 
 @dataclass
@@ -172,6 +178,39 @@ def check_path_ids(params: dict[str, Any]) -> None:
         raise ApiError(422, "validation_failed", message, {"errors": errors})
 
 
+@contextlib.contextmanager
+def _causal() -> Iterator[None]:
+    """Run the view inside the store's causal scope, when it has one (Neo4j).
+
+    Reads wait for the request's ``Graphmatch-Bookmark`` values; a write's bookmark is kept
+    for :func:`_bookmark_header`. A store without ``causal`` (memory) runs the view as it is.
+    """
+    causal = getattr(store(), "causal", None)
+    raw = request.headers.get(BOOKMARK)
+    if causal is None:
+        yield
+        return
+    given = [b.strip() for b in raw.split(",") if b.strip()] if raw else []
+    with contextlib.ExitStack() as stack:
+        try:
+            scope = stack.enter_context(causal(given))
+        except InvalidInput as exc:
+            raise ApiError(
+                400, "invalid_bookmark", f"{BOOKMARK}: {exc}", {"value": (raw or "")[:80]}
+            ) from None
+        yield
+        if scope.bookmarks:
+            g.graphmatch_bookmark = ",".join(scope.bookmarks)
+
+
+def _bookmark_header(response: Response) -> Response:
+    """Give a write's answer the bookmark of its transaction (Neo4j)."""
+    bookmark = g.get("graphmatch_bookmark")
+    if bookmark:
+        response.headers[BOOKMARK] = bookmark
+    return response
+
+
 class ApiBlueprint(Blueprint):
     """A Flask blueprint whose views are declared as documented operations.
 
@@ -191,6 +230,9 @@ class ApiBlueprint(Blueprint):
         super().__init__(*args, **kwargs)
         self.tag = tag or self.name
         self.operations: list[Operation] = []
+        # Every blueprint registers the same hook; it sets one header, so once or n times
+        # comes to the same answer.
+        self.after_app_request(_bookmark_header)
 
     def operation(
         self,
@@ -256,7 +298,8 @@ class ApiBlueprint(Blueprint):
                     )
                 if body is not None:
                     kwargs["body"] = body.load(json_body())
-                return view(**kwargs)
+                with _causal():
+                    return view(**kwargs)
 
             endpoint = view.__name__
             for r in (rule, *extra_rules):

@@ -247,6 +247,53 @@ def test_the_dispatcher_sheds_past_its_queue_bound_and_its_wait_bound() -> None:
     assert late.seen == ["queue_wait"]
 
 
+def test_the_wait_bound_counts_from_the_requests_first_byte_not_from_its_queueing() -> None:
+    import time
+
+    from api.overload import SheddingDispatcher
+
+    d = SheddingDispatcher()
+    d.max_wait_s = 0.5
+    slow_to_read, fresh = FakeChannel(), FakeChannel()
+    # Its first byte came 0.6 s ago (the loop took that long to read and parse it).
+    slow_to_read.requests[0].graphmatch_arrived = time.monotonic() - 0.6
+    fresh.requests[0].graphmatch_arrived = time.monotonic()
+    d.add_task(slow_to_read)
+    d.add_task(fresh)
+    _run_queued(d)
+    assert slow_to_read.seen == ["queue_wait"] and fresh.seen == [None]
+
+
+def test_the_server_stamps_each_parsed_request_with_its_first_bytes_time() -> None:
+    import socket
+    import time
+
+    from api.overload import GuardedChannel
+
+    a, b = socket.socketpair()
+    try:
+        server = SimpleNamespace(
+            add_task=lambda channel: None,
+            adj=None,
+            active_channels={},
+            pull_trigger=lambda: None,
+        )
+        from waitress.adjustments import Adjustments
+
+        server.adj = Adjustments()
+        channel = GuardedChannel(server, a, ("127.0.0.1", 1), server.adj, map={})
+        before = time.monotonic()
+        channel.received(b"GET /v1/people/a HTTP/1.1\r\nHo")
+        time.sleep(0.05)
+        channel.received(b"st: x\r\n\r\n")
+        (parsed,) = channel.requests
+        assert before <= parsed.graphmatch_arrived <= before + 0.04  # the first byte's time
+        channel.del_channel({})
+    finally:
+        a.close()
+        b.close()
+
+
 def test_probes_and_refusals_take_turns_with_requests_instead_of_queueing_behind_them() -> None:
     from api.overload import SheddingDispatcher
 
@@ -299,3 +346,58 @@ def test_each_request_is_one_json_line_with_no_secret(caplog: pytest.LogCaptureF
     assert second["status"] == 401 and second["request_id"] == r.headers["X-Request-Id"]
     text = caplog.text
     assert KEY not in text and "wr0ng" not in text and "tok3n" not in text
+
+
+# -- fewer system calls per answer -----------------------------------------------------------
+def _serve_counting_sends(app: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, list[bytes]]:
+    """Start api.overload's server for app on a free port, recording every send."""
+    import threading
+
+    import waitress.wasyncore as wasyncore
+
+    from api.overload import create_server
+
+    sent: list[bytes] = []
+    original = wasyncore.dispatcher.send
+
+    def send(self: Any, data: bytes, do_close: bool = True) -> int:
+        sent.append(bytes(data))
+        result: int = original(self, data, do_close)
+        return result
+
+    monkeypatch.setattr(wasyncore.dispatcher, "send", send)
+    server = create_server(app, "127.0.0.1", 0, 2, load_settings({}))
+    threading.Thread(target=server.run, daemon=True).start()
+    return server, sent
+
+
+def test_a_sized_answer_goes_out_in_one_send_and_a_streamed_one_still_works(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import http.client
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ["PATH_INFO"] == "/sized":
+            start_response(
+                "200 OK", [("Content-Type", "application/json"), ("Content-Length", "7")]
+            )
+            return iter([b'{"a":1}'])
+        start_response("200 OK", [("Content-Type", "text/plain")])  # no length: chunked
+        return iter([b"one", b"two"])
+
+    server, sent = _serve_counting_sends(app, monkeypatch)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server.effective_port, timeout=10)
+        for _ in range(3):
+            conn.request("GET", "/sized")
+            answer = conn.getresponse()
+            assert answer.read() == b'{"a":1}' and answer.getheader("Content-Length") == "7"
+        sized = list(sent)
+        # waitress alone sends the header and the body apart: six sends for three answers.
+        assert len(sized) == 3 and all(s.startswith(b"HTTP/1.1 200") for s in sized)
+        assert all(s.endswith(b'\r\n\r\n{"a":1}') for s in sized)
+        conn.request("GET", "/streamed")
+        answer = conn.getresponse()
+        assert answer.read() == b"onetwo" and answer.getheader("Transfer-Encoding") == "chunked"
+    finally:
+        server.close()

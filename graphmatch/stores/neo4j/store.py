@@ -22,16 +22,23 @@ Outages are bounded: a server that cannot be reached fails a call within about
 ``connect_timeout + retry_time`` (1 s + 1 s by default; the HTTP API answers 503), while a
 transient server error (a deadlock) is retried for up to ``timeout``. The driver re-connects
 by itself once the server answers again, so no restart is needed.
+
+Causal reads across processes: inside :meth:`Neo4jStore.causal`, every session first waits
+until the server it reads from has applied the given bookmarks, and the scope keeps the
+bookmark each write leaves, for the caller to hand on (the HTTP API's ``Graphmatch-Bookmark``
+header). Within one process the driver's shared bookmark manager already chains sessions.
 """
 
 from __future__ import annotations
 
 import os
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import neo4j
@@ -47,7 +54,7 @@ from graphmatch.errors import (
 from graphmatch.stores.protocol import PairStats
 from neo4j import exceptions as nex
 
-__all__ = ["Neo4jStore"]
+__all__ = ["CausalScope", "Neo4jStore"]
 
 T = TypeVar("T")
 
@@ -55,6 +62,49 @@ T = TypeVar("T")
 MAX_ID_BYTES = 4096
 _SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 _PRIMITIVES = (str, int, float, bool)
+
+#: Most bookmarks one scope waits for, and the longest one accepted (a Neo4j 5 bookmark is
+#: under 100 characters): a client's header cannot make the driver send megabytes.
+MAX_BOOKMARKS = 16
+MAX_BOOKMARK_CHARS = 1024
+#: A Neo4j 5 bookmark: a two-letter prefix and base64, e.g. ``FB:kcwQ5REB2iMYSd+VeX56Sz4Gws=``.
+_BOOKMARK = re.compile(r"[A-Z]{2}:[A-Za-z0-9+/_=-]{2,}")
+
+
+class CausalScope:
+    """Bookmarks the sessions of one scope wait for, and the bookmark its last write left.
+
+    Made by :meth:`Neo4jStore.causal`; ``bookmarks`` is empty until a write commits in it.
+    """
+
+    __slots__ = ("after", "bookmarks")
+
+    def __init__(self, after: tuple[str, ...]) -> None:
+        self.after = after
+        self.bookmarks: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return f"CausalScope(after={len(self.after)} bookmarks, wrote={bool(self.bookmarks)})"
+
+
+_CAUSAL: ContextVar[CausalScope | None] = ContextVar("graphmatch_neo4j_causal", default=None)
+
+
+def _check_bookmarks(bookmarks: Iterable[str]) -> tuple[str, ...]:
+    """Return bookmarks as a tuple, or raise InvalidInput for too many or malformed ones."""
+    found = tuple(bookmarks)
+    if len(found) > MAX_BOOKMARKS:
+        raise InvalidInput(f"at most {MAX_BOOKMARKS} bookmarks, not {len(found)}")
+    for b in found:
+        if not isinstance(b, str) or len(b) > MAX_BOOKMARK_CHARS or not _BOOKMARK.fullmatch(b):
+            # The server takes what follows the prefix as base64 and fails on anything
+            # shorter with an internal error (a 503 to the client): refuse it here.
+            raise InvalidInput(
+                "a bookmark looks like FB:<base64>, at most 1024 characters, as a write's "
+                "Graphmatch-Bookmark gave it"
+            )
+    return found
+
 
 # -- Cypher ------------------------------------------------------------------------------------
 # Degrees are COUNT { } subqueries over a single relationship type: the planner turns them into
@@ -452,6 +502,9 @@ class Neo4jStore:
             ) from None
         except nex.ClientError as exc:
             code = exc.code or ""
+            if code.startswith("Neo.ClientError.Transaction.InvalidBookmark"):
+                # A bookmark from a client (Graphmatch-Bookmark) that this database never gave.
+                raise InvalidInput(f"Neo4j refused the bookmark: {_reason(exc)}") from None
             if code.startswith(("Neo.ClientError.Statement.", "Neo.ClientError.Schema.")):
                 # The server rejected the data (e.g. a value too large to index): the
                 # caller's input, not an outage. The transaction was rolled back.
@@ -464,11 +517,58 @@ class Neo4jStore:
 
     def _session(self) -> neo4j.Session:
         # The driver's shared bookmark manager chains sessions causally, so a read after a
-        # write sees it even when a cluster routes the read to another member.
+        # write sees it even when a cluster routes the read to another member; a causal
+        # scope adds the bookmarks another process handed on (the driver takes both).
+        scope = _CAUSAL.get()
+        if scope is not None and scope.after:
+            return self._driver.session(
+                database=self.database,
+                bookmark_manager=self._driver.execute_query_bookmark_manager,
+                bookmarks=neo4j.Bookmarks.from_raw_values(scope.after),
+            )
         return self._driver.session(
             database=self.database,
             bookmark_manager=self._driver.execute_query_bookmark_manager,
         )
+
+    @contextmanager
+    def causal(self, bookmarks: Iterable[str] = ()) -> Iterator[CausalScope]:
+        """Read after the given bookmarks, and keep the bookmark of each write, in this scope.
+
+        For stateless replicas over one database: a write's bookmark, handed to another
+        process and passed here, makes that process's reads wait until the server they read
+        from has the write (read your writes across replicas and cluster members). The scope
+        belongs to the current thread (a context variable).
+
+        Parameters
+        ----------
+        bookmarks : iterable of str, default ()
+            Bookmarks from :attr:`CausalScope.bookmarks` of earlier scopes (any process).
+
+        Yields
+        ------
+        CausalScope
+            Its ``bookmarks`` hold the last write's bookmark once one committed in the scope.
+
+        Raises
+        ------
+        InvalidInput
+            For more than :data:`MAX_BOOKMARKS` bookmarks or a malformed one; a well-formed
+            bookmark the server does not know is refused when a session uses it.
+
+        Examples
+        --------
+        >>> store = Neo4jStore.__new__(Neo4jStore)  # no server needed to show the scope
+        >>> with store.causal(["FB:kcwQ5REB2iMYSd+VeX56Sz4GwskEQ5A="]) as scope:
+        ...     scope.after, scope.bookmarks
+        (('FB:kcwQ5REB2iMYSd+VeX56Sz4GwskEQ5A=',), ())
+        """
+        scope = CausalScope(_check_bookmarks(bookmarks))
+        token = _CAUSAL.set(scope)
+        try:
+            yield scope
+        finally:
+            _CAUSAL.reset(token)
 
     def _run(self, work: Callable[[neo4j.ManagedTransaction], T], *, write: bool) -> T:
         """Run one unit of work in a managed transaction, retrying by kind of failure.
@@ -485,7 +585,11 @@ class Neo4jStore:
                 try:
                     with self._session() as session:
                         if write:
-                            return session.execute_write(unit)
+                            done = session.execute_write(unit)
+                            scope = _CAUSAL.get()
+                            if scope is not None:
+                                scope.bookmarks = tuple(session.last_bookmarks().raw_values)
+                            return done
                         return session.execute_read(unit)
                 except (nex.Neo4jError, nex.DriverError) as exc:
                     if not exc.is_retryable():
