@@ -735,18 +735,23 @@ class LiveIndex:
         # after three, a lookup under the write lock that holds every writer back).
         before = self.version
         flat = self.positions(wanted)
+        # Dropped now, while its strings are in cache from the lookup: dropped after the
+        # count, it cost 2M cold reference-count updates (13% of 1M pairs at 1M people).
+        del wanted
         if flat.size != 2 * len(batch):
             raise InvalidInput("each pair must hold two ids")
-        return self.read(lambda: self._counts_present(wanted, flat, before))
+        return self.read(lambda: self._counts_present(batch, flat, before))
 
-    def _counts_present(self, wanted: list[str], flat: np.ndarray, before: int) -> np.ndarray:
-        """Count the pairs of flat's positions, looked up at version ``before``.
+    def _counts_present(
+        self, batch: Sequence[tuple[str, str]], flat: np.ndarray, before: int
+    ) -> np.ndarray:
+        """Count the pairs of flat's positions, the ids of batch looked up at version ``before``.
 
-        If a write came since, someone may have been removed: then their ids are looked up
+        If a write came since, someone may have been removed: then the ids are looked up
         again, which raises PersonNotFound for them.
         """
         if self.version != before and flat.size and (self.rank[flat] < 0).any():
-            flat = self.positions(wanted)
+            flat = self.positions(list(chain.from_iterable(batch)))
         return self._counts(flat[0::2], flat[1::2])
 
     def freeze(self) -> CSRIndex:
