@@ -49,6 +49,8 @@ SCORE_CODES = {
 }
 #: The ``rank`` to pass when positions are in id order: the kernels then use the position.
 ORDERED = np.empty(0, np.int64)
+#: The ``keys`` that tells :func:`_select` a slot is the position itself (the dense rows).
+_NO_KEYS = np.empty(0, np.int64)
 #: Scores are quantised before ranking exactly as :func:`graphmatch.rule.quantise` does.
 QUANTUM_INV = rule.QUANTUM_INV
 #: Held around every ``parallel=True`` kernel call: numba's default (workqueue) threading
@@ -99,6 +101,23 @@ def _worse(qa: int, ca: int, ra: int, qb: int, cb: int, rb: int) -> bool:
     return ra > rb
 
 
+#: Walks up to this long are sorted by insertion: numba's ``ndarray.sort`` costs about
+#: 0.5 µs even for two keys, a quarter of a sparse graph's whole kernel.
+SMALL_SORT = 32
+
+
+@njit(cache=True, nogil=True)
+def _insertion_sort(a: np.ndarray) -> None:
+    """Sort a short array in place."""
+    for i in range(1, a.shape[0]):
+        x = a[i]
+        j = i - 1
+        while j >= 0 and a[j] > x:
+            a[j + 1] = a[j]
+            j -= 1
+        a[j + 1] = x
+
+
 #: Two-hop neighbourhoods up to this many table slots are counted in a small hash table
 #: that stays in L1/L2 cache; bigger ones (hubs) in the dense per-thread scratch rows.
 HASH_SLOTS_MAX = 1 << 16
@@ -106,7 +125,9 @@ HASH_SLOTS_MAX = 1 << 16
 
 @njit(cache=True, nogil=True)
 def _select(
-    vs: np.ndarray,
+    at: np.ndarray,
+    n_at: int,
+    keys: np.ndarray,
     cs: np.ndarray,
     ws: np.ndarray,
     banned: np.ndarray,
@@ -120,27 +141,32 @@ def _select(
     hv: np.ndarray,
     hs: np.ndarray,
 ) -> int:
-    """Score the candidates (vs[i], count cs[i] > 0, weight sum ws[i]) into the heap; its size.
+    """Score the candidates at[:n_at] into the heap; return its size.
 
-    Entries with cs[i] <= 0 are skipped. One loop, no call per candidate: a numba call with
+    Slot j = at[i] holds candidate keys[j] (j itself when keys is empty: the dense rows),
+    its count cs[j] (skipped when <= 0) and weight sum ws[j]. Read through at rather than
+    through fancy-indexed copies: three allocations and numba's generic gather cost more than
+    the whole selection on a sparse graph. One loop, no call per candidate: a numba call with
     array arguments costs reference counting on each, more than scoring a candidate.
     """
     k = hq.shape[0]
     size = 0
     ordered = rank.shape[0] == 0  # positions are in id order: the position is the rank
-    for i in range(vs.shape[0]):
-        c = cs[i]
+    dense = keys.shape[0] == 0
+    for i in range(n_at):
+        j = at[i]
+        c = cs[j]
         if c <= 0:
             continue
-        v = vs[i]
+        v = j if dense else keys[j]
         if code == CN:
             s = float(c)
         elif code == JACCARD:
             s = c / (du + deg[v] - c)
         elif code == CN_RA:
-            s = c * ws[i]
+            s = c * ws[j]
         else:
-            s = ws[i]
+            s = ws[j]
         q = math.floor(s * QUANTUM_INV + 0.5)
         if size == k:
             # Against the worst kept, rank read only on a full tie: rank[v] is a random
@@ -238,10 +264,13 @@ def _heap_hashed(
     shift = 32
     while (1 << (32 - shift)) < slots:
         shift -= 1
-    keys = np.full(slots, -1, np.int64)
-    cnt = np.empty(slots, np.int64)
+    # keys, counts and the slots of candidates (in first-seen order) in one allocation.
+    block = np.empty(3 * slots, np.int64)
+    keys = block[:slots]
+    keys[:] = -1
+    cnt = block[slots : 2 * slots]
+    used = block[2 * slots :]
     wsum = np.empty(slots, np.float64)
-    used = np.empty(slots, np.int64)  # the slots of candidates, in first-seen order
     nu = 0
     # At most this many keys, so probing always meets a free slot: the table was sized from
     # degrees that a writer may have grown since (the answer is then thrown away).
@@ -287,8 +316,7 @@ def _heap_hashed(
             elif cnt[i] > 0:
                 cnt[i] += 1
                 wsum[i] += wt
-    at = used[:nu]
-    return _select(keys[at], cnt[at], wsum[at], banned, deg, rank, du, code, hq, hc, hr, hv, hs)
+    return _select(used, nu, keys, cnt, wsum, banned, deg, rank, du, code, hq, hc, hr, hv, hs)
 
 
 @njit(cache=True, nogil=True)
@@ -352,8 +380,9 @@ def _heap_dense(
                 nt += 1
             cnt[v] = c + 1
             wsum[v] += wt
-    vs = touched[:nt]
-    size = _select(vs, cnt[vs], wsum[vs], banned, deg, rank, du, code, hq, hc, hr, hv, hs)
+    size = _select(
+        touched, nt, _NO_KEYS, cnt, wsum, banned, deg, rank, du, code, hq, hc, hr, hv, hs
+    )
     # Hand the scratch arrays back zeroed.
     for i in range(nt):
         cnt[touched[i]] = 0
@@ -511,10 +540,15 @@ def suggest_into(
     width = 2 + n_explain
     # Never past the caller's buffers (numba does not check bounds).
     k = min(k, out.shape[0] // width, out_scores.shape[0])
-    hq = np.empty(k, np.int64)
-    hc = np.empty(k, np.int64)
-    hr = np.empty(k, np.int64)
-    hv = np.empty(k, np.int64)
+    # The heap's columns and the order of its entries in one allocation (each costs ~30 ns).
+    heap = np.empty(5 * k, np.int64)
+    hq, hc, hr, hv, order = (
+        heap[:k],
+        heap[k : 2 * k],
+        heap[2 * k : 3 * k],
+        heap[3 * k : 4 * k],
+        heap[4 * k :],
+    )
     hs = np.empty(k, np.float64)
     s0 = start[u]
     du = deg[u]
@@ -525,8 +559,8 @@ def suggest_into(
     # faster per suggest than the argsort a live index's separate rank needs.
     ordered = rank.shape[0] == 0
     base = deg.shape[0] + 1
-    walk = np.empty(du, np.int64)
-    key = np.empty(du, np.int64)
+    pair = np.empty(2 * du, np.int64)
+    walk, key = pair[:du], pair[du:]
     m = 0
     need = 1 + du + extra.shape[0]
     for j in range(s0, s0 + du):
@@ -542,7 +576,10 @@ def suggest_into(
     if code in (AA, RA, CN_RA) or n_explain > 0:
         if ordered:
             key = key[:m]
-            key.sort()
+            if m <= SMALL_SORT:
+                _insertion_sort(key)
+            else:
+                key.sort()
             for t in range(m):
                 walk[t] = key[t] % base
         else:
@@ -560,7 +597,8 @@ def suggest_into(
             hq, hc, hr, hv, hs,
         )  # fmt: skip
     # Best first: insertion sort of the (small) heap.
-    order = np.arange(size)
+    for i in range(size):
+        order[i] = i
     for i in range(1, size):
         j = i
         while j > 0 and _worse(

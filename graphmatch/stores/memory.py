@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager, nullcontext
 from itertools import chain, filterfalse, repeat
 from operator import eq
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import networkx as nx
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["MemoryStore"]
 
 _NO_ONE: frozenset[str] = frozenset()
+_R = TypeVar("_R")
 
 INDEX_MODES = ("background", "sync", "off")
 
@@ -264,6 +265,20 @@ class MemoryStore:
         if index is None:
             return None
         return index.top(person_id, score, limit, max_degree, self._excluded_now, explain)
+
+    def top_candidates_as(
+        self, person_id: str, score: str, limit: int, explain: int, into: type[_R]
+    ) -> list[_R] | None:
+        """Return :meth:`top_candidates` (no degree cap) with each row built as ``into``.
+
+        The matcher's latency path: its :class:`~graphmatch.Suggestion` is built in the loop
+        that reads the kernel's rows (see :meth:`LiveIndex.top`). None as for
+        :meth:`top_candidates`, and for an unknown person.
+        """
+        index = self._index or self.fresh_index()
+        if index is None:
+            return None
+        return index.top(person_id, score, limit, None, self._excluded_now, explain, into)
 
     def mutual_count(self, a: str, b: str) -> int:
         """Count the friends in common of one pair: one scalar kernel call when indexed."""

@@ -146,3 +146,35 @@ def test_one_pair_through_the_store_takes_the_scalar_path_and_keeps_the_errors()
         store.mutual_counts([("a", ["b"])])  # type: ignore[list-item]
     with pytest.raises(gm.InvalidInput):
         store.mutual_counts([("a",)])  # type: ignore[list-item]
+
+
+def test_suggestions_built_by_the_index_equal_those_built_from_its_rows() -> None:
+    store = gm.MemoryStore(_graph(4), index="sync")
+    ix = store.build_index()
+    store.block("p05", "p06")
+    for u in sorted(store.graph)[:20]:
+        for explain in (0, 3, 9):
+            rows = ix.top(u, "cn_ra", 10, None, store._excluded_now, explain)
+            built = ix.top(u, "cn_ra", 10, None, store._excluded_now, explain, gm.Suggestion)
+            assert rows is not None and built is not None
+            assert built == [gm.Suggestion(*r) for r in rows]
+            assert all(type(s) is gm.Suggestion for s in built)
+            # Each suggestion owns its list of named friends.
+            assert len({id(s.mutual) for s in built}) == len(built)
+
+
+def test_mutual_counts_looked_up_before_a_write_recount_and_see_a_removal() -> None:
+    store = gm.MemoryStore(nx.Graph([("a", "w"), ("w", "b"), ("b", "x"), ("x", "a")]), index="sync")
+    ix = store.build_index()
+    wanted = [("a", "b"), ("w", "x")]
+    before = ix.version
+    flat = ix.positions(["a", "b", "w", "x"])
+    store.add_person("c")
+    store.add_friendship("a", "c")
+    store.add_friendship("c", "b")
+    # A write since the lookup, nobody removed: the positions stand, the count is new.
+    assert ix.read(lambda: ix._counts_present(wanted, flat, before)).tolist() == [3, 2]
+    store.remove_person("w")
+    with pytest.raises(gm.PersonNotFound, match="w"):
+        ix.read(lambda: ix._counts_present(wanted, flat, before))
+    assert ix.mutual_counts([("a", "b"), ("c", "x")]).tolist() == [2, 2]
