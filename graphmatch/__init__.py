@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from graphmatch.stores.memory import MemoryStore
     from graphmatch.stores.neo4j.store import Neo4jStore
     from graphmatch.stores.protocol import (
+        BuildsSuggestions,
         BulkLoads,
         CountsMutual,
         Dismisses,
@@ -65,6 +66,7 @@ __version__ = "0.1.0"
 #: Where each lazily loaded public name lives (presence names through their package, which
 #: re-exports them from its small modules).
 _LAZY: dict[str, str] = {
+    "BuildsSuggestions": "graphmatch.stores.protocol",
     "BulkLoads": "graphmatch.stores.protocol",
     "CSRIndex": "graphmatch.index.csr",
     "CheckIn": "graphmatch.presence",
@@ -106,6 +108,7 @@ __all__ = [
     "DEFAULT_SCORE",
     "LEARNED",
     "SCORES",
+    "BuildsSuggestions",
     "BulkLoads",
     "CSRIndex",
     "CheckIn",

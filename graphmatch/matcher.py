@@ -26,6 +26,7 @@ from graphmatch.rule import (
 # Re-exported: presence and older callers import the explanation order from here.
 from graphmatch.rule import explanation_order as explanation_order
 from graphmatch.stores.protocol import (
+    BuildsSuggestions,
     CountsMutual,
     Dismisses,
     GraphStore,
@@ -206,8 +207,11 @@ class Matcher:
             self._counts = store
         # A store that builds the Suggestions itself, in the loop reading its kernel's rows,
         # and answers None for an unknown person (MemoryStore): the latency path.
+        # The bound method is kept: one attribute lookup less per call.
         self._ranks_as: Callable[..., list[Suggestion] | None] | None = (
-            getattr(store, "top_candidates_as", None) if self._ranks is not None else None
+            store.top_candidates_as
+            if self._ranks is not None and isinstance(store, BuildsSuggestions)
+            else None
         )
         # Not a push-down: what people dismissed is data, excluded on every path.
         self._dismisses: Dismisses | None = store if isinstance(store, Dismisses) else None

@@ -86,7 +86,7 @@ import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from graphmatch._validation import check_attrs, check_id
 from graphmatch.errors import (
@@ -136,6 +136,7 @@ _SLOT_RE = re.compile(rb"#gmj2 base=(\d{20}) seq=(\d{20}) ([0-9a-f]{8})\n")
 _SLOT_BYTES = len(b"#gmj2 base=%020d seq=%020d %s\n" % (0, 0, b"0" * 8))
 HEADER_BYTES = 2 * _SLOT_BYTES
 _RECOVER_HINT = "open with recover=True (graphmatch serve --recover) to start without it"
+_R = TypeVar("_R")
 _OPS = frozenset(
     {
         "add_person",
@@ -1308,6 +1309,12 @@ class JournaledStore:
     ) -> list[tuple[str, float, int, list[str]]] | None:
         """Rank with the inner store's read index (None: use the plain path)."""
         return self.inner.top_candidates(person_id, score, limit, max_degree, explain)
+
+    def top_candidates_as(
+        self, person_id: str, score: str, limit: int, explain: int, into: type[_R]
+    ) -> list[_R] | None:
+        """Rank with the inner store's index, each row built as ``into`` (None: plain path)."""
+        return self.inner.top_candidates_as(person_id, score, limit, explain, into)
 
     def mutual_count(self, a: str, b: str) -> int:
         """Count the friends in common of one pair, through the inner store."""

@@ -14,6 +14,7 @@ the conformance suite (``tests/contract``) runs every store with and without its
 capability                  offered by
 ==========================  =================================================================
 :class:`RanksCandidates`    memory (compiled kernels), journaled, Neo4j (one Cypher query)
+:class:`BuildsSuggestions`  memory, journaled (the rows built in the kernel's read loop)
 :class:`CountsMutual`       memory, journaled
 :class:`ListsBlocks`        memory, journaled
 :class:`Dismisses`          memory, journaled (durable), Neo4j
@@ -26,12 +27,13 @@ capability                  offered by
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 if TYPE_CHECKING:
     from graphmatch.index.live import LiveIndex
 
 __all__ = [
+    "BuildsSuggestions",
     "BulkLoads",
     "CountsMutual",
     "Dismisses",
@@ -167,6 +169,24 @@ class RanksCandidates(Protocol):
         answers by the plain :class:`GraphStore` reads. Blocks both ways, friends and
         opt-outs are excluded exactly as :meth:`graphmatch.Matcher.suggest` does; so are
         the people person_id dismissed, when the store also offers :class:`Dismisses`.
+        """
+
+
+_R = TypeVar("_R")
+
+
+@runtime_checkable
+class BuildsSuggestions(Protocol):
+    """A store that builds each ranked row as the caller's type, in its kernel's read loop."""
+
+    def top_candidates_as(
+        self, person_id: str, score: str, limit: int, explain: int, into: type[_R]
+    ) -> list[_R] | None:
+        """Return ``top_candidates`` (no degree cap) with each row ``into(id, score, n, named)``.
+
+        None as for :meth:`RanksCandidates.top_candidates`, and for an unknown person: the
+        caller then takes the checked path, which raises PersonNotFound. The matcher's
+        latency path (docs/performance.md, "Fixed cost and mutual counts").
         """
 
 

@@ -11,6 +11,8 @@ through to the slow one, and positions that report the first unknown id.
 from __future__ import annotations
 
 import random
+from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -89,6 +91,32 @@ def test_an_unknown_person_is_not_found_on_the_fast_path() -> None:
         with pytest.raises(gm.PersonNotFound):
             m.suggest(who)  # type: ignore[arg-type]
     assert [s.person for s in m.suggest("a")] == ["b"]
+
+
+def test_the_journaled_store_takes_the_latency_path_with_the_same_answers(tmp_path: Path) -> None:
+    store = gm.JournaledStore(gm.MemoryStore(index="sync"), tmp_path, fsync=False)
+    try:
+        store.add_friendships(_graph(3).edges)
+        store.build_index()
+        assert isinstance(store, gm.BuildsSuggestions)
+        calls: list[str] = []
+        inner = store.inner.top_candidates_as
+
+        def counted(person_id: str, *args: Any) -> Any:
+            calls.append(person_id)
+            return inner(person_id, *args)
+
+        store.inner.top_candidates_as = counted  # type: ignore[method-assign]
+        fast, plain = gm.Matcher(store), gm.Matcher(store, push_down=False)
+        for who in sorted(store.inner.graph)[:10]:
+            assert _rows(fast.suggest(who, score="adamic_adar")) == _rows(
+                plain.suggest(who, score="adamic_adar")
+            )
+        assert len(calls) == 10
+        with pytest.raises(gm.PersonNotFound):
+            fast.suggest("nobody")
+    finally:
+        store.close()
 
 
 def test_suggest_into_writes_what_suggest_returns_and_never_past_its_buffers() -> None:

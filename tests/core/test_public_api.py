@@ -52,6 +52,7 @@ def test_every_name_in_all_resolves_and_nothing_private_is_exported() -> None:
         "PersonNotFound",
         "StoreUnavailable",
         "RanksCandidates",
+        "BuildsSuggestions",
         "CountsMutual",
         "ListsBlocks",
         "HasIndex",
