@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -28,6 +27,7 @@ from typing import Any
 
 from graphmatch.evaluation import CLASSIC, LEARNED, METRICS, evaluate
 from graphmatch.rule import SCORES
+from graphmatch_bench.data import shared_data_dir
 
 GRAPHS = {
     "ego-Facebook": "facebook_combined.txt.gz",
@@ -117,9 +117,7 @@ def main() -> int:
     p.add_argument(
         "--data-dir",
         type=Path,
-        default=Path(
-            os.environ.get("GRAPHMATCH_DATA") or Path(__file__).parents[2] / "shared" / "data"
-        ),
+        default=shared_data_dir(),
         help="folder of the shared graphs (default: $GRAPHMATCH_DATA, else ../shared/data)",
     )
     p.add_argument("--seed", type=int, default=7)

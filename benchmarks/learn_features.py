@@ -14,7 +14,6 @@ feature whose drop is within noise of zero on every graph does not pay its cost.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +24,7 @@ from graphmatch.evaluation.split import _string_graph
 from graphmatch.learn.features import FEATURES
 from graphmatch.learn.training import _fit_hgb, _thin, build_training_set, precision_at
 from graphmatch.stores.memory import MemoryStore
+from graphmatch_bench.data import shared_data_dir
 
 
 def main() -> int:
@@ -33,9 +33,7 @@ def main() -> int:
     p.add_argument(
         "--data-dir",
         type=Path,
-        default=Path(
-            os.environ.get("GRAPHMATCH_DATA") or Path(__file__).parents[2] / "shared" / "data"
-        ),
+        default=shared_data_dir(),
     )
     p.add_argument("--graphs", nargs="+", default=["Twitch DE", "GitHub"])
     p.add_argument("--seed", type=int, default=7)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +35,7 @@ from graphmatch.learn.training import (
     precision_at,
 )
 from graphmatch.stores.memory import MemoryStore
+from graphmatch_bench.data import shared_data_dir
 
 #: (candidates, trees, depth, features): the first is the base of the differences.
 CONFIGS = [
@@ -68,9 +68,7 @@ def main() -> int:
     p.add_argument(
         "--data-dir",
         type=Path,
-        default=Path(
-            os.environ.get("GRAPHMATCH_DATA") or Path(__file__).parents[2] / "shared" / "data"
-        ),
+        default=shared_data_dir(),
     )
     p.add_argument("--graphs", nargs="+", default=["GitHub", "Twitch DE", "ego-Facebook"])
     p.add_argument("--seed", type=int, default=7)

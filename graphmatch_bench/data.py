@@ -24,6 +24,7 @@ __all__ = [
     "check_graph",
     "data_dirs",
     "load_pairs",
+    "shared_data_dir",
     "synthetic_edges",
 ]
 
@@ -70,6 +71,20 @@ def data_dirs() -> list[Path]:
     if _IS_CHECKOUT:
         dirs.append(_CHECKOUT.parent / "shared" / "data")
     return list(dict.fromkeys(dirs))
+
+
+def shared_data_dir() -> Path:
+    """Return the folder of the shared graphs: ``$GRAPHMATCH_DATA``, else ``../shared/data``.
+
+    ``../shared/data`` is beside the source checkout (the benchmarks' default ``--data-dir``).
+
+    Examples
+    --------
+    >>> isinstance(shared_data_dir(), Path)
+    True
+    """
+    env = os.environ.get("GRAPHMATCH_DATA")
+    return Path(env) if env else _CHECKOUT.parent / "shared" / "data"
 
 
 def _synth_size(target: str) -> tuple[int, int]:
