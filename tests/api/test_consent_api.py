@@ -36,8 +36,9 @@ S_LAT, S_LON = 59.9141234, 10.7523456
 # Static files carry no person data; their path takes a file name, not an id.
 # (meta.swagger_ui: the Swagger UI files of /docs.)
 STATIC = {"static", "explorer.static", "meta.swagger_ui"}
-# Pages without a scope (health, documentation, the explorer's page): no person data.
-PUBLIC = {"/", "/docs", "/docs/", "/healthz", "/readyz", "/openapi.json"}
+# Pages without a scope (health, documentation, the explorer's page, the score list): no
+# person data.
+PUBLIC = {"/", "/docs", "/docs/", "/healthz", "/readyz", "/openapi.json", "/v1/scores"}
 
 
 @pytest.fixture(params=["A blocks W", "W blocks A"])
