@@ -348,7 +348,7 @@ def test_a_two_hop_walk_too_big_for_the_hash_table_uses_the_dense_rows_with_equa
 
 
 @pytest.mark.parametrize(("depth", "leaves"), [(1, 2), (4, 16), (5, 9), (6, 40), (6, 64)])
-def test_leaf_mask_scoring_gives_the_tree_walks_margins_bit_for_bit(depth: int, leaves: int) -> None:
+def test_leaf_mask_scoring_gives_the_walks_margins_bit_for_bit(depth: int, leaves: int) -> None:
     from graphmatch.learn.training import _fit_hgb
 
     rng = np.random.default_rng(depth * 100 + leaves)
