@@ -703,6 +703,20 @@ def candidates(
     return cands, counts, X
 
 
+#: De Bruijn table: the index of the one set bit b of an int64 is
+#: ``_DEBRUIJN[((b * _DEBRUIJN_MUL) >> 58) & 63]`` (the product wraps, as int64 does in numba).
+_DEBRUIJN_MUL = 0x03F79D71B4CB0A89
+_DEBRUIJN = np.array(
+    [0, 1, 48, 2, 57, 49, 28, 3, 61, 58, 50, 42, 38, 29, 17, 4, 62, 55, 59, 36, 53, 51, 43,
+     22, 45, 39, 33, 30, 24, 18, 12, 5, 63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44,
+     32, 23, 11, 46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9, 13, 8, 7, 6],
+    dtype=np.int64,
+)  # fmt: skip
+
+#: Trees up to this depth (64 leaves: one int64 of leaf bits) are scored by leaf masks.
+MASK_DEPTH_MAX = 6
+
+
 @njit(cache=True, nogil=True)
 def margins(
     X: np.ndarray,
@@ -719,7 +733,54 @@ def margins(
     pads shallower branches): tree t's inner nodes are ``feature[t * (2**depth - 1):]`` and
     ``threshold[...]`` in breadth-first order, its leaves ``value[t * 2**depth:]``. From node j
     go to ``2j + 1`` when ``x[feature] <= threshold`` (scikit-learn's rule), else ``2j + 2``.
+
+    Trees up to :data:`MASK_DEPTH_MAX` deep are scored by leaf masks (QuickScorer, Lucchese
+    et al. 2015): every node's test is evaluated for all rows at once (one feature column
+    against one threshold, a loop the compiler vectorises, no chain of dependent loads), and
+    a node whose test sends a row right clears the leaves of its left subtree from the row's
+    mask. The row's exit leaf is then the lowest leaf left: any leaf to the left of it lies
+    in the left subtree of a node on its path that went right. The same leaves as the walk
+    (:func:`_margins_walk`), added in the same order: the same bits.
     """
+    if depth < 1 or depth > MASK_DEPTH_MAX:
+        return _margins_walk(X, bias, weights, depth, feature, threshold, value)
+    n = X.shape[0]
+    nf = X.shape[1]
+    out = _linear(X, bias, weights)
+    XT = np.empty((nf, n), np.float64)  # feature-major: each test reads one contiguous column
+    for i in range(n):
+        for f in range(nf):
+            XT[f, i] = X[i, f]
+    inner = (1 << depth) - 1
+    trees = value.shape[0] >> depth
+    full = (1 << (1 << depth)) - 1 if depth < MASK_DEPTH_MAX else -1
+    leaf = np.empty(n, np.int64)
+    for t in range(trees):
+        fb = t * inner
+        leaf[:] = full
+        for level in range(depth):
+            width = 1 << (depth - level - 1)  # leaves under each child of a node at level
+            first = (1 << level) - 1
+            for p in range(1 << level):
+                thr = threshold[fb + first + p]
+                if thr == np.inf:  # padding: always left, whatever x (x > inf is never true)
+                    continue
+                # The bits of the leaves of the node's left subtree, cleared when x > thr.
+                keep = ~(((1 << width) - 1) << (2 * p * width))
+                col = XT[feature[fb + first + p]]
+                for i in range(n):
+                    leaf[i] &= keep if col[i] > thr else -1
+        vb = t << depth
+        for i in range(n):
+            m = leaf[i]
+            low = m & -m
+            out[i] += value[vb + _DEBRUIJN[((low * _DEBRUIJN_MUL) >> 58) & 63]]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _linear(X: np.ndarray, bias: float, weights: np.ndarray) -> np.ndarray:
+    """Return bias + weights·x of each row of X (bias alone where every weight is 0)."""
     n = X.shape[0]
     out = np.empty(n, np.float64)
     nf = weights.shape[0]
@@ -732,6 +793,22 @@ def margins(
             for f in range(nf):
                 s += weights[f] * X[i, f]
         out[i] = s
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _margins_walk(
+    X: np.ndarray,
+    bias: float,
+    weights: np.ndarray,
+    depth: int,
+    feature: np.ndarray,
+    threshold: np.ndarray,
+    value: np.ndarray,
+) -> np.ndarray:
+    """Return :func:`margins` by walking every tree from its root, row by row (any depth)."""
+    n = X.shape[0]
+    out = _linear(X, bias, weights)
     inner = (1 << depth) - 1
     trees = value.shape[0] >> depth if depth >= 0 else 0
     # Trees outer, rows inner: a tree's few nodes stay in L1 while every row walks it, and

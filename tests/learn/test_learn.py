@@ -345,3 +345,23 @@ def test_a_two_hop_walk_too_big_for_the_hash_table_uses_the_dense_rows_with_equa
     first = ranker.suggest(store, "u", limit=10)
     ranker.suggest(store, "h0", limit=10)
     assert ranker.suggest(store, "u", limit=10) == first
+
+
+@pytest.mark.parametrize(("depth", "leaves"), [(1, 2), (4, 16), (5, 9), (6, 40), (6, 64)])
+def test_leaf_mask_scoring_gives_the_walks_margins_bit_for_bit(depth: int, leaves: int) -> None:
+    from graphmatch.learn.training import _fit_hgb
+
+    rng = np.random.default_rng(depth * 100 + leaves)
+    X = rng.normal(size=(2000, len(FEATURES)))
+    y = (X[:, 0] + X[:, 3] * X[:, 5] + rng.normal(size=2000) > 0.5).astype(np.int8)
+    model = _fit_hgb(X, y, 0, FEATURES, max_iter=20, max_depth=depth, max_leaf_nodes=leaves)
+    arrays = model.kernel_arrays()
+    assert arrays[2] == depth  # lopsided trees (fewer leaves than 2**depth) are padded
+    _, _, _, _, threshold, _ = arrays
+    # Rows that sit exactly on thresholds (x <= threshold goes left), and 1 and 3 rows.
+    test = rng.normal(size=(203, len(FEATURES)))
+    real = threshold[np.isfinite(threshold)]
+    test[:100] = rng.choice(real, size=(100, len(FEATURES)))
+    for rows in (test, test[:1], test[:3]):
+        want = _kernels._margins_walk(rows, *arrays)
+        assert _kernels.margins(rows, *arrays).tobytes() == want.tobytes()
