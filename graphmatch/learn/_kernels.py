@@ -141,17 +141,6 @@ HASH_SLOTS_MAX = 1 << 16
 
 
 @njit(cache=True, nogil=True)
-def _slot(keys: np.ndarray, v: int, shift: int, mask: int, dense: bool) -> int:
-    """Return v's slot: v itself in dense mode, else its (or its free) hash-table slot."""
-    if dense:
-        return v
-    i = _hash(v, shift)
-    while keys[i] != v and keys[i] != -1:
-        i = (i + 1) & mask
-    return i
-
-
-@njit(cache=True, nogil=True)
 def _two_hop(
     start: np.ndarray,
     deg: np.ndarray,
@@ -159,9 +148,6 @@ def _two_hop(
     u: int,
     walk: np.ndarray,
     extra: np.ndarray,
-    dense: bool,
-    keys: np.ndarray,
-    shift: int,
     c2: np.ndarray,
     aa: np.ndarray,
     ra: np.ndarray,
@@ -171,12 +157,11 @@ def _two_hop(
 ) -> int:
     """Count 2-step paths from u to everyone (c2) and the weighted sums; return the count.
 
-    Everything is indexed by slot (:func:`_slot`); touched lists the slots of everyone reached
-    in first-seen order. mark[slot] == friend marks u's friends, == friend + 1 marks u and
-    ``extra`` (never suggested); the sums are kept only for the others. In hash mode keys
-    holds each slot's position (-1: free); in dense mode the slot is the position.
+    The graph-sized rows, indexed by position (the hub path: an ordinary walk goes through
+    :func:`_candidates_hashed`); touched lists everyone reached in first-seen order.
+    mark[v] == friend marks u's friends, == friend + 1 marks u and ``extra`` (never
+    suggested); the sums are kept only for the others.
     """
-    mask = keys.shape[0] - 1
     other = friend + 1
     nt = 0
     for t in range(walk.shape[0] + 1 + extra.shape[0]):
@@ -186,13 +171,8 @@ def _two_hop(
             x, m = u, other
         else:
             x, m = extra[t - walk.shape[0] - 1], other
-        i = _slot(keys, x, shift, mask, dense)
-        if not dense and keys[i] == -1:
-            keys[i], c2[i], mark[i] = x, 0, 0
-            touched[nt] = i
-            nt += 1
-        if mark[i] != friend:
-            mark[i] = m
+        if mark[x] != friend:
+            mark[x] = m
     for t in range(walk.shape[0]):
         a = walk[t]
         da = deg[a]
@@ -202,20 +182,13 @@ def _two_hop(
         wr = rule_ra(da)
         for j in range(start[a], start[a] + da):
             b = indices[j]
-            i = _slot(keys, b, shift, mask, dense)
-            if dense:
-                if c2[i] == 0:
-                    touched[nt] = i
-                    nt += 1
-            elif keys[i] == -1:
-                keys[i], c2[i], mark[i] = b, 0, 0
-                aa[i], ra[i] = 0.0, 0.0
-                touched[nt] = i
+            if c2[b] == 0:
+                touched[nt] = b
                 nt += 1
-            c2[i] += 1
-            if mark[i] < friend:
-                aa[i] += wa
-                ra[i] += wr
+            c2[b] += 1
+            if mark[b] < friend:
+                aa[b] += wa
+                ra[b] += wr
     return nt
 
 
@@ -228,8 +201,6 @@ rule_ra = njit(cache=True, nogil=True)(rule.ra_weight)
 def _stage_one(
     rank: np.ndarray,
     banned: np.ndarray,
-    dense: bool,
-    keys: np.ndarray,
     c2: np.ndarray,
     ra: np.ndarray,
     touched: np.ndarray,
@@ -238,20 +209,19 @@ def _stage_one(
     friend: int,
     n_cand: int,
 ) -> np.ndarray:
-    """Return the slots of the best n_cand suggestable people by cn_ra (the rule's order)."""
+    """Return the best n_cand suggestable people by cn_ra (the rule's order), by position."""
     hq = np.empty(n_cand, np.int64)
     hc = np.empty(n_cand, np.int64)
     hr = np.empty(n_cand, np.int64)
     hv = np.empty(n_cand, np.int64)
     size = 0
     for t in range(nt):
-        i = touched[t]
-        v = i if dense else keys[i]
-        if mark[i] >= friend or banned[v]:
+        v = touched[t]
+        if mark[v] >= friend or banned[v]:
             continue
-        c = c2[i]
-        q = math.floor(c * ra[i] * QUANTUM_INV + 0.5)
-        size = _sift_in(hq, hc, hr, hv, size, q, c, rank[v], i)
+        c = c2[v]
+        q = math.floor(c * ra[v] * QUANTUM_INV + 0.5)
+        size = _sift_in(hq, hc, hr, hv, size, q, c, rank[v], v)
     order = _sorted_heap(hq, hc, hr, size)
     best: np.ndarray = hv[order]
     return best
@@ -264,9 +234,6 @@ def _features_of(
     indices: np.ndarray,
     du: int,
     cands: np.ndarray,
-    dense: bool,
-    keys: np.ndarray,
-    shift: int,
     c2: np.ndarray,
     aa: np.ndarray,
     ra: np.ndarray,
@@ -279,8 +246,7 @@ def _features_of(
     need_cluster: bool,
     out: np.ndarray,
 ) -> None:
-    """Fill out[i] with the features of (u, cands[i]) (positions) from the two-hop table."""
-    mask = keys.shape[0] - 1
+    """Fill out[i] with the features of (u, cands[i]) (positions) from the two-hop rows."""
     buf = np.empty(max(du, 1), np.int64)
     for i in range(cands.shape[0]):
         v = cands[i]
@@ -292,24 +258,21 @@ def _features_of(
         # whose row is longer, probe u's two-hop people in v's sorted row.
         if nt * (1 + int(math.log2(dv + 1))) < dv:
             for t in range(nt):
-                s = touched[t]
-                b = s if dense else keys[s]
+                b = touched[t]
                 if _in_row(indices, sv, sv + dv, b):
-                    p3 += c2[s]
-                    if mark[s] == friend:
-                        emb += c2[s]
+                    p3 += c2[b]
+                    if mark[b] == friend:
+                        emb += c2[b]
                         buf[m] = b
                         m += 1
         else:
             for j in range(sv, sv + dv):
                 b = indices[j]
-                s = _slot(keys, b, shift, mask, dense)
-                if dense or keys[s] == b:
-                    p3 += c2[s]
-                    if mark[s] == friend:
-                        emb += c2[s]
-                        buf[m] = b
-                        m += 1
+                p3 += c2[b]
+                if mark[b] == friend:
+                    emb += c2[b]
+                    buf[m] = b
+                    m += 1
         cn = m
         edges = 0
         if need_cluster and m >= 2:
@@ -331,8 +294,7 @@ def _features_of(
                         if mmark[indices[j]] == ms:
                             edges += 1
             edges //= 2
-        s = _slot(keys, v, shift, mask, dense)
-        _fill(out, i, cn, aa[s], ra[s], du, dv, p3, emb, edges)
+        _fill(out, i, cn, aa[v], ra[v], du, dv, p3, emb, edges)
 
 
 @njit(cache=True, nogil=True)
@@ -659,47 +621,24 @@ def candidates(
     slots = 64
     while slots < 2 * need:  # keep the table at most half full
         slots *= 2
-    dense = slots > HASH_SLOTS_MAX
-    if not dense:
+    if slots <= HASH_SLOTS_MAX:
         return _candidates_hashed(
             start, deg, indices, rank, banned, extra, u, walk, slots, n_cand, need_cluster,
             mmark, state,
         )  # fmt: skip
-    if dense:
-        keys = np.empty(1, np.int64)
-        shift = 0
-        stamp = state[_FSTAMP]
-        state[_FSTAMP] = stamp + 1
-        friend = 2 * stamp
-        hc2, haa, hra, htouched, hmark = c2, aa, ra, touched, fmark
-    else:
-        keys = np.full(slots, -1, np.int64)
-        shift = 32
-        while (1 << (32 - shift)) < slots:
-            shift -= 1
-        friend = 2
-        hc2 = np.empty(slots, np.int64)
-        haa = np.empty(slots, np.float64)
-        hra = np.empty(slots, np.float64)
-        htouched = np.empty(slots, np.int64)
-        hmark = np.empty(slots, np.int64)
-    nt = _two_hop(
-        start, deg, indices, u, walk, extra, dense, keys, shift, hc2, haa, hra, htouched,
-        hmark, friend,
-    )  # fmt: skip
-    best = _stage_one(rank, banned, dense, keys, hc2, hra, htouched, nt, hmark, friend, n_cand)
-    cands = np.empty(best.shape[0], np.int64)
-    counts = np.empty(best.shape[0], np.int64)
-    for i in range(best.shape[0]):
-        cands[i] = best[i] if dense else keys[best[i]]
-        counts[i] = hc2[best[i]]
+    # A hub's walk: the graph-sized rows, stamped so u's friends need no clearing.
+    stamp = state[_FSTAMP]
+    state[_FSTAMP] = stamp + 1
+    friend = 2 * stamp
+    nt = _two_hop(start, deg, indices, u, walk, extra, c2, aa, ra, touched, fmark, friend)
+    cands = _stage_one(rank, banned, c2, ra, touched, nt, fmark, friend, n_cand)
+    counts = c2[cands]
     X = np.empty((cands.shape[0], N_FEATURES), np.float64)
     _features_of(
-        start, deg, indices, deg[u], cands, dense, keys, shift, hc2, haa, hra, htouched, nt,
-        hmark, friend, mmark, state, need_cluster, X,
+        start, deg, indices, deg[u], cands, c2, aa, ra, touched, nt, fmark, friend, mmark,
+        state, need_cluster, X,
     )  # fmt: skip
-    if dense:
-        _reset(c2, aa, ra, touched, nt)
+    _reset(c2, aa, ra, touched, nt)
     return cands, counts, X
 
 
