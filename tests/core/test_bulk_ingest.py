@@ -23,6 +23,7 @@ import graphmatch as gm
 from graphmatch.index import live as live_module
 from graphmatch.index import live_kernels
 from graphmatch.index.csr import CSRIndex
+from tests.support.race import torn_reads
 
 
 @pytest.fixture
@@ -240,10 +241,8 @@ def test_readers_never_see_half_a_bulk_write(tiny_steps: None) -> None:
     store = _store([], people)
     ix = store.fresh_index()
     assert ix is not None
-    stop = threading.Event()
-    bad: list[str] = []
 
-    def writer() -> None:
+    def writer(stop: threading.Event) -> None:
         rng = random.Random(7)
         i = 0
         while not stop.is_set() or i < 30:
@@ -256,31 +255,7 @@ def test_readers_never_see_half_a_bulk_write(tiny_steps: None) -> None:
                 with ix.lock, ix.writing():
                     ix.compact()
 
-    def whole() -> bool:
-        start, deg, indices = ix.rows()
-        pos = ix.pos
-        rows = {p: indices[start[pos[p]] : start[pos[p]] + deg[pos[p]]].tolist() for p in people}
-        for p, row in rows.items():
-            if row != sorted(set(row)):
-                return False
-            if any(pos[p] not in rows[ix.ids[q]] for q in row):  # type: ignore[index]
-                return False
-        return True
-
-    def reader() -> None:
-        for _ in range(300):
-            if not ix.read(whole):
-                bad.append("torn")
-
-    threads = [threading.Thread(target=writer)]
-    threads += [threading.Thread(target=reader) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads[1:]:
-        t.join()
-    stop.set()
-    threads[0].join()
-    assert not bad
+    assert torn_reads(ix, people, writer, reads=300) == 0
     assert ix.repacks > 1
     _index_is_the_graph(store)
 

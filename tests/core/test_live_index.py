@@ -24,6 +24,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 import graphmatch as gm
 from graphmatch.index import live as live_module
 from graphmatch.index.csr import CSRIndex
+from tests.support.race import torn_reads
 
 NAMES = [f"p{i:02d}" for i in range(40)]
 ids = st.sampled_from(NAMES)
@@ -200,10 +201,8 @@ def test_readers_never_see_half_a_write() -> None:
         G.add_nodes_from(people)
         store = gm.MemoryStore(G, index="sync")
         ix = store.build_index()
-        stop = threading.Event()
-        bad: list[str] = []
 
-        def writer() -> None:
+        def writer(stop: threading.Event) -> None:
             rng = random.Random(5)
             while not stop.is_set():
                 a, b = rng.sample(people, 2)
@@ -215,35 +214,7 @@ def test_readers_never_see_half_a_write() -> None:
                     with ix.lock, ix.writing():
                         ix.compact()
 
-        def whole() -> bool:
-            start, deg, indices = ix.rows()
-            pos = ix.pos
-            rows = {
-                p: indices[start[pos[p]] : start[pos[p]] + deg[pos[p]]].tolist() for p in people
-            }
-            for p, row in rows.items():
-                if row != sorted(set(row)):
-                    return False
-                for q in row:
-                    if pos[p] not in rows[ix.ids[q]]:  # type: ignore[index]
-                        return False
-            return True
-
-        def reader() -> None:
-            for _ in range(400):
-                if not ix.read(whole):
-                    bad.append("torn")
-
-        threads = [threading.Thread(target=writer)] + [
-            threading.Thread(target=reader) for _ in range(2)
-        ]
-        for t in threads:
-            t.start()
-        for t in threads[1:]:
-            t.join()
-        stop.set()
-        threads[0].join()
-        assert not bad
+        assert torn_reads(ix, people, writer, reads=400) == 0
         assert ix.repacks > 1
         for p in people:  # and the final state is networkx's
             assert sorted(
