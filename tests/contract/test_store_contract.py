@@ -65,8 +65,9 @@ def test_unknown_people_raise_person_not_found(store: gm.GraphStore, matcher: gm
         m.mutual_friends("ann", "nobody")
     with pytest.raises(gm.PersonNotFound):
         m.rank("ann", ["eve", "nobody"])
-    with pytest.raises(gm.PersonNotFound):
-        store.friends("nobody")
+    for read in (store.friends, store.person, store.degree, store.blocked_with):
+        with pytest.raises(gm.PersonNotFound):
+            read("nobody")
     with pytest.raises(gm.PersonNotFound):
         store.add_friendship("ann", "nobody")
     with pytest.raises(gm.PersonNotFound):

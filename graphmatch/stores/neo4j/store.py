@@ -611,6 +611,19 @@ class Neo4jStore:
         self._ensure_schema()
         return self._run(work, write=True)
 
+    def _read_known(
+        self, person_id: str, work: Callable[[neo4j.ManagedTransaction], T | None]
+    ) -> T:
+        """Run a read whose None means person_id is unknown; raise PersonNotFound then."""
+        out = self._read(work)
+        if out is None:
+            raise PersonNotFound(person_id)
+        return out
+
+    def _person_row(self, query: str, person_id: str) -> neo4j.Record:
+        """Return the one record query gives for ``$id``; raise PersonNotFound where none."""
+        return self._read_known(person_id, lambda tx: tx.run(query, id=person_id).single())
+
     def run_read(self, query: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Run one parameterised read query in a managed (retried) transaction.
 
@@ -1107,14 +1120,7 @@ class Neo4jStore:
         StoreUnavailable
             If Neo4j cannot be reached.
         """
-
-        def work(tx: neo4j.ManagedTransaction) -> dict[str, Any] | None:
-            record = tx.run(_PERSON, id=person_id).single()
-            return None if record is None else dict(record["props"])
-
-        props = self._read(work)
-        if props is None:
-            raise PersonNotFound(person_id)
+        props = dict(self._person_row(_PERSON, person_id)["props"])
         props.pop("id", None)
         for flag in FLAGS:
             props[flag] = props.get(flag, True) is not False
@@ -1130,15 +1136,7 @@ class Neo4jStore:
         StoreUnavailable
             If Neo4j cannot be reached.
         """
-
-        def work(tx: neo4j.ManagedTransaction) -> list[str] | None:
-            record = tx.run(_FRIENDS, id=person_id).single()
-            return None if record is None else list(record["friends"])
-
-        out = self._read(work)
-        if out is None:
-            raise PersonNotFound(person_id)
-        return sorted(out)
+        return sorted(self._person_row(_FRIENDS, person_id)["friends"])
 
     def degree(self, person_id: str) -> int:
         """Return the person's number of friends.
@@ -1150,15 +1148,7 @@ class Neo4jStore:
         StoreUnavailable
             If Neo4j cannot be reached.
         """
-
-        def work(tx: neo4j.ManagedTransaction) -> int | None:
-            record = tx.run(_DEGREE, id=person_id).single()
-            return None if record is None else int(record["d"])
-
-        d = self._read(work)
-        if d is None:
-            raise PersonNotFound(person_id)
-        return d
+        return int(self._person_row(_DEGREE, person_id)["d"])
 
     def degrees(self, person_ids: Iterable[str]) -> dict[str, int]:
         """Return the degree of each known id (unknown ids are left out), in one query.
@@ -1203,15 +1193,7 @@ class Neo4jStore:
         StoreUnavailable
             If Neo4j cannot be reached.
         """
-
-        def work(tx: neo4j.ManagedTransaction) -> set[str] | None:
-            record = tx.run(_BLOCKED_WITH, id=person_id).single()
-            return None if record is None else set(record["others"])
-
-        out = self._read(work)
-        if out is None:
-            raise PersonNotFound(person_id)
-        return out
+        return set(self._person_row(_BLOCKED_WITH, person_id)["others"])
 
     def dismissed(self, person_id: str) -> list[str]:
         """Return whom person_id dismissed, sorted by id.
@@ -1223,15 +1205,7 @@ class Neo4jStore:
         StoreUnavailable
             If Neo4j cannot be reached.
         """
-
-        def work(tx: neo4j.ManagedTransaction) -> list[str] | None:
-            record = tx.run(_DISMISSED, id=person_id).single()
-            return None if record is None else list(record["others"])
-
-        out = self._read(work)
-        if out is None:
-            raise PersonNotFound(person_id)
-        return sorted(out)
+        return sorted(self._person_row(_DISMISSED, person_id)["others"])
 
     def dismissals(self) -> list[tuple[str, str]]:
         """Return every dismissal as ``(person, candidate)``, sorted (training negatives).
@@ -1305,9 +1279,7 @@ class Neo4jStore:
                 return None
             return {r["oid"]: {w: int(d) for w, d in r["pairs"]} for r in rows}
 
-        found = self._read(work)
-        if found is None:
-            raise PersonNotFound(a)
+        found = self._read_known(a, work)
         return {o: found.get(o, {}) for o in wanted}
 
     def two_hop_counts(self, person_id: str, max_degree: int | None = None) -> dict[str, int]:
@@ -1330,10 +1302,7 @@ class Neo4jStore:
                 return None
             return dict(zip(r["ids"], r["counts"], strict=True))
 
-        out = self._read(work)
-        if out is None:
-            raise PersonNotFound(person_id)
-        return out
+        return self._read_known(person_id, work)
 
     def two_hop_weights(
         self, person_id: str, max_degree: int | None = None
@@ -1369,10 +1338,7 @@ class Neo4jStore:
                 for v, c, aa, ra in zip(r["ids"], r["counts"], r["aas"], r["ras"], strict=True)
             }
 
-        out = self._read(work)
-        if out is None:
-            raise PersonNotFound(person_id)
-        return out
+        return self._read_known(person_id, work)
 
     def top_candidates(
         self,
