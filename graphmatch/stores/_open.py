@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from graphmatch.errors import InvalidInput
 
@@ -15,6 +15,32 @@ if TYPE_CHECKING:
 __all__ = ["STORE_KINDS", "open_store"]
 
 STORE_KINDS = ("memory", "neo4j")
+#: Environment variables for Neo4jStore's time limits, and the keyword each one sets.
+NEO4J_TIMEOUTS = {
+    "NEO4J_TIMEOUT": "timeout",
+    "NEO4J_CONNECT_TIMEOUT": "connect_timeout",
+    "NEO4J_RETRY_TIME": "retry_time",
+}
+
+
+class _TimeLimits(TypedDict, total=False):
+    timeout: float
+    connect_timeout: float
+    retry_time: float
+
+
+def _seconds(environ: Mapping[str, str]) -> _TimeLimits:
+    """Return the Neo4jStore time limits set in environ, by keyword."""
+    out: dict[str, float] = {}
+    for var, keyword in NEO4J_TIMEOUTS.items():
+        text = environ.get(var)
+        if text is None or text == "":
+            continue
+        try:
+            out[keyword] = float(text)
+        except ValueError:
+            raise InvalidInput(f"{var} must be a number of seconds, got {text!r}") from None
+    return cast(_TimeLimits, out)
 
 
 def open_store(
@@ -33,7 +59,10 @@ def open_store(
     graph : str or Path, optional
         An edge-list file to load into a memory store.
     env : mapping, optional
-        Environment to read (defaults to ``os.environ``).
+        Environment to read (defaults to ``os.environ``). For Neo4j: ``NEO4J_URI``,
+        ``NEO4J_USER``, ``NEO4J_PASSWORD``, ``NEO4J_DATABASE``, and the time limits
+        ``NEO4J_TIMEOUT``, ``NEO4J_CONNECT_TIMEOUT`` and ``NEO4J_RETRY_TIME`` (seconds; see
+        :class:`~graphmatch.Neo4jStore`).
 
     Returns
     -------
@@ -42,7 +71,8 @@ def open_store(
     Raises
     ------
     InvalidInput
-        For an unknown kind, or a graph file given with the Neo4j store.
+        For an unknown kind, a graph file given with the Neo4j store, or a Neo4j time limit
+        that is not a positive number of seconds.
     StoreUnavailable
         If Neo4j cannot be reached.
 
@@ -71,6 +101,7 @@ def open_store(
             environ.get("NEO4J_URI"),
             auth=(user, password) if password is not None else None,
             database=environ.get("NEO4J_DATABASE"),
+            **_seconds(environ),
         )
         neo.ping()
         return neo

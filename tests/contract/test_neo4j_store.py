@@ -78,6 +78,27 @@ def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         )
 
 
+@pytest.mark.parametrize("value", ["soon", "0", "-1", "nan"])
+@pytest.mark.parametrize("var", ["NEO4J_TIMEOUT", "NEO4J_CONNECT_TIMEOUT", "NEO4J_RETRY_TIME"])
+def test_a_bad_time_limit_in_the_environment_is_invalid_input(var: str, value: str) -> None:
+    env = {"NEO4J_URI": "bolt://127.0.0.1:1", var: value}
+    with pytest.raises(gm.InvalidInput, match=var if value == "soon" else "seconds"):
+        gm.open_store("neo4j", env=env)
+
+
+@pytest.mark.neo4j
+def test_time_limits_come_from_the_environment(neo4j_store_session: Neo4jStore) -> None:
+    uri, (user, password) = neo4j_settings()
+    assert uri is not None
+    env = {"NEO4J_URI": uri, "NEO4J_USER": user, "NEO4J_PASSWORD": password}
+    env |= {"NEO4J_TIMEOUT": "7", "NEO4J_CONNECT_TIMEOUT": "0.5", "NEO4J_RETRY_TIME": "2.5"}
+    store = gm.open_store("neo4j", env=env)
+    assert isinstance(store, Neo4jStore)
+    with store:
+        assert (store.timeout, store.connect_timeout, store.retry_time) == (7.0, 0.5, 2.5)
+        store.ping()
+
+
 @pytest.mark.parametrize(
     "attrs",
     [{"nested": {"a": 1}}, {"mixed": [1, "a"]}, {"none": None}, {"id": "x"}, {"discoverable": 1}],
