@@ -7,13 +7,16 @@ have gone in. A round adds ``--round`` friendships between random people (a tent
 to newcomers, as in ``graphmatch bench --writes``) with ``add_friendships``, then removes
 them one by one with ``remove_friendship`` and removes the newcomers, so the graph ends
 every round the size it began. Each row: writes so far, the index's positions, buffer
-slots, garbage slots and array bytes, the graph's friendships, and the process's resident
-memory. The last rows repack the index (``compact``) and collect garbage.
+slots, garbage slots and array bytes, the graph's friendships, the bytes of networkx's
+node and adjacency dicts (``sys.getsizeof`` of the maps and of every person's row of
+friends, not the edge-data dicts they point to), and the process's resident memory. The
+last rows repack the index (``compact``) and collect garbage.
 
 Nothing here is a baseline of another library: the figure is growth against the first row
 of the same run. Resident memory includes networkx's dicts, which keep their capacity when a
 key is deleted (CPython never shrinks a dict on delete), and freed objects the allocator
-keeps for reuse; the index's own arrays are the ``MiB`` column.
+keeps for reuse; the index's own arrays are the ``index_mib`` column, networkx's maps
+``dicts_mib``.
 
     .venv/bin/python benchmarks/bench_churn.py                     # synth-1m, 10M writes, ~10 min
     .venv/bin/python benchmarks/bench_churn.py --graph synth:100000:1000000 --writes 1000000
@@ -46,6 +49,12 @@ def rss_mib() -> float:
     return float("nan")
 
 
+def dicts_mib(G: nx.Graph) -> float:
+    """Return the MiB of networkx's own dicts: the node and adjacency maps and every row."""
+    rows = sum(sys.getsizeof(nbrs) for nbrs in G._adj.values())
+    return (rows + sys.getsizeof(G._adj) + sys.getsizeof(G._node)) / 2**20
+
+
 def row(store: MemoryStore, writes: int, seconds: float, note: str) -> dict[str, object]:
     """Return one table row: the index's stats, the graph's size and resident memory."""
     index = store.fresh_index()
@@ -58,6 +67,7 @@ def row(store: MemoryStore, writes: int, seconds: float, note: str) -> dict[str,
         "garbage": stats["garbage"],
         "index_mib": round(stats["nbytes"] / 2**20, 1),
         "friendships": store.graph.number_of_edges(),
+        "dicts_mib": round(dicts_mib(store.graph), 1),
         "rss_mib": round(rss_mib(), 1),
         "seconds": round(seconds, 1),
         "note": note,
@@ -129,13 +139,17 @@ def main() -> None:
         print(json.dumps(rows, indent=1))
         return
     first = rows[0]
-    cols = ["writes", "positions", "slots", "garbage", "index_mib", "friendships", "rss_mib"]
-    print("| " + " | ".join(cols) + " | RSS vs loaded | s | note |")
-    print("|" + "---:|" * (len(cols) + 2) + "---|")
+    cols = ["writes", "positions", "slots", "garbage", "friendships", "index_mib", "dicts_mib"]
+    cols += ["rss_mib"]
+    print("| " + " | ".join(cols) + " | RSS vs loaded | dicts vs loaded | s | note |")
+    print("|" + "---:|" * (len(cols) + 3) + "---|")
     for x in rows:
-        growth = float(str(x["rss_mib"])) - float(str(first["rss_mib"]))
+        rss, dicts = (float(str(x[c])) - float(str(first[c])) for c in ("rss_mib", "dicts_mib"))
         cells = [f"{x[c]:,}" if isinstance(x[c], int) else str(x[c]) for c in cols]
-        print(f"| {' | '.join(cells)} | {growth:+.0f} MiB | {x['seconds']} | {x['note']} |")
+        print(
+            f"| {' | '.join(cells)} | {rss:+.0f} MiB | {dicts:+.0f} MiB | {x['seconds']} "
+            f"| {x['note']} |"
+        )
 
 
 if __name__ == "__main__":
