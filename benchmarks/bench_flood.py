@@ -4,14 +4,17 @@ Starts ``graphmatch serve --demo`` (memory store, keyless on 127.0.0.1, default 
 separate process and measures, in one run:
 
 1. **unflooded**: a normal client's ``/healthz`` and suggestions latency (one keep-alive
-   connection, requests one after another), and the suggestions throughput of 8 keep-alive
-   connections (``--base-clients``);
+   connection, requests one after another);
 2. **1,000 idle sockets** held open (connected, never sending a byte): the same normal client;
-3. **256-client flood**: 256 keep-alive connections each sending suggestions as fast as
-   answered for ``--flood-s`` seconds, while the normal client probes ``/healthz``. It reports
-   how many requests were answered (200, 429 or 503) within 1 s, the answers by status, the
-   latency distribution and its maximum, and the throughput of served (200) suggestions
-   against the unflooded throughput.
+3. **rounds** (``--rounds``, 3) of ``--flood-s`` seconds (5) of the unflooded throughput load,
+   then as long a **256-client flood**: 256 keep-alive connections each sending suggestions as
+   fast as answered, while the normal client probes ``/healthz``. It reports, per round and
+   in all, how many requests were answered (200, 429 or 503) within 1 s, the answers by
+   status, the latency distribution and its maximum, and the throughput of served (200)
+   suggestions
+   against that of 8 keep-alive connections (``--base-clients``) in the same round. The
+   phases take turns so that a ratio is taken seconds apart, under the same load from
+   other jobs.
 
 The load client (unflooded throughput and flood alike, so their ratio is the server's) is
 ``wrk`` where it is installed (``--client wrk``, the default then): one C process on epoll,
@@ -24,7 +27,7 @@ The client's and the server's CPU are printed as shares of the phase's wall time
 
     .venv/bin/python benchmarks/bench_flood.py                 # 10,000 people, about a minute
     .venv/bin/python benchmarks/bench_flood.py --client python
-    .venv/bin/python benchmarks/bench_flood.py --people 100000 --flood-s 20 --json
+    .venv/bin/python benchmarks/bench_flood.py --people 100000 --rounds 2 --flood-s 10 --json
 """
 
 from __future__ import annotations
@@ -280,15 +283,36 @@ def loadavg() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def merge(phases: list[dict[str, Any]]) -> dict[str, Any]:
+    """Add up the rounds of one phase: counts and seconds summed, the worst max."""
+    statuses: Counter[str] = Counter()
+    for f in phases:
+        statuses.update(f["statuses"])
+    seconds = sum(f["seconds"] for f in phases)
+    return {
+        "requests": sum(f["requests"] for f in phases),
+        "late": sum(f["late"] for f in phases),
+        "statuses": statuses,
+        "seconds": seconds,
+        "max_ms": max(f["max_ms"] for f in phases),
+        "served_per_s": statuses.get("200", 0) / seconds,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the three phases and print the table (and JSON with --json)."""
+    """Run the phases and print the tables (and JSON with --json)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--threads", type=int, default=8, help="server worker threads")
     parser.add_argument("--probes", type=int, default=400, help="requests per latency probe")
     parser.add_argument("--idle", type=int, default=1000, help="idle sockets to hold open")
     parser.add_argument("--flood", type=int, default=256, help="flood connections")
-    parser.add_argument("--flood-s", type=float, default=10.0, help="flood duration")
+    parser.add_argument(
+        "--flood-s", type=float, default=5.0, help="seconds of each load phase, per round"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds of unflooded load, then flood"
+    )
     parser.add_argument("--base-clients", type=int, default=8, help="unflooded connections")
     parser.add_argument(
         "--client",
@@ -301,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.client == "wrk" and not shutil.which("wrk"):
         parser.error("--client wrk: wrk is not installed (apt-get install wrk)")
+    if args.rounds < 1 or args.flood_s <= 0:
+        parser.error("--rounds must be at least 1 and --flood-s above 0")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != resource.RLIM_INFINITY and soft < args.idle + args.flood + 256:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, args.idle + args.flood + 256), hard))
@@ -308,11 +334,11 @@ def main(argv: list[str] | None = None) -> int:
     load_before = loadavg()
     proc, host, port = start_server(args.people, args.threads)
     rng = random.Random(args.seed)
+    rounds: list[tuple[dict[str, Any], dict[str, Any]]] = []
     try:
         ids = [str(rng.randrange(args.people)) for _ in range(args.probes)]
         probe(host, port, [f"/v1/people/{i}/suggestions?limit=10" for i in ids[:100]])  # warm
         base = normal_client(host, port, ids)
-        unflooded = run_load(args, proc.pid, host, port, args.base_clients, args.seed)
 
         idle = [socket.create_connection((host, port), timeout=10) for _ in range(args.idle)]
         time.sleep(1.0)  # let the server accept them all
@@ -322,11 +348,13 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(1.0)
 
         health: list[float] = []
-        stop = threading.Event()
+        stop, flooding = threading.Event(), threading.Event()
 
         def health_probe() -> None:
             conn = http.client.HTTPConnection(host, port, timeout=30)
             while not stop.is_set():
+                if not flooding.wait(0.05):
+                    continue
                 t0 = time.perf_counter()
                 conn.request("GET", "/healthz")
                 conn.getresponse().read()
@@ -336,7 +364,15 @@ def main(argv: list[str] | None = None) -> int:
 
         prober = threading.Thread(target=health_probe, daemon=True)
         prober.start()
-        flood = run_load(args, proc.pid, host, port, args.flood, args.seed + 1)
+        # Unflooded and flood in turns: load from other jobs on a shared machine drifts over
+        # a minute, and each round's ratio is taken seconds apart.
+        for r in range(args.rounds):
+            seed = args.seed + 2 * r
+            unflooded = run_load(args, proc.pid, host, port, args.base_clients, seed)
+            flooding.set()
+            flood = run_load(args, proc.pid, host, port, args.flood, seed + 1)
+            flooding.clear()
+            rounds.append((unflooded, flood))
         stop.set()
         prober.join(timeout=30)
         health.sort()
@@ -344,10 +380,10 @@ def main(argv: list[str] | None = None) -> int:
         proc.terminate()
         proc.wait(timeout=30)
 
-    statuses = flood["statuses"]
-    answered = flood["requests"] - statuses.get("none", 0)
-    within = (flood["requests"] - flood["late"]) / max(1, flood["requests"])
-    ratio = flood["served_per_s"] / unflooded["served_per_s"]
+    unflooded_all = merge([u for u, _ in rounds])
+    flood_all = merge([f for _, f in rounds])
+    within = (flood_all["requests"] - flood_all["late"]) / max(1, flood_all["requests"])
+    ratio = flood_all["served_per_s"] / unflooded_all["served_per_s"]
     rows = [
         ("/healthz, unflooded", base["healthz"], None),
         ("/healthz, 1,000 idle sockets", with_idle["healthz"], base["healthz"]),
@@ -370,31 +406,33 @@ def main(argv: list[str] | None = None) -> int:
     def by_status(f: dict[str, Any]) -> str:
         return ", ".join(f"{k}: {v:,}" for k, v in sorted(f["statuses"].items()))
 
-    def latency(f: dict[str, Any]) -> str:
-        return f"{f['p50_ms']:.1f} / {f['p99_ms']:.1f} / {f['max_ms']:.1f}"
-
-    def cpu(f: dict[str, Any]) -> str:
-        return f"{f['server_cpu']:.2f} / {f['client_cpu']:.2f}"
-
-    base_name = f"unflooded ({args.base_clients} connections)"
     lines += [
         "",
-        f"| {args.client} client | {base_name} | flood ({args.flood} connections) |",
-        "|---|---|---|",
-        f"| seconds | {unflooded['seconds']:.1f} | {flood['seconds']:.1f} |",
-        f"| requests answered | {unflooded['requests'] - unflooded['statuses'].get('none', 0):,}"
-        f" of {unflooded['requests']:,} | {answered:,} of {flood['requests']:,} |",
-        # The count too: a share printed to one decimal rounds a few late answers to 100.0%.
-        f"| answered within 1 s | {unflooded['requests'] - unflooded['late']:,} "
-        f"({unflooded['late']:,} later or unanswered) | {flood['requests'] - flood['late']:,} "
-        f"({flood['late']:,} later or unanswered) |",
-        f"| answers by status | {by_status(unflooded)} | {by_status(flood)} |",
-        f"| latency p50 / p99 / max ms | {latency(unflooded)} | {latency(flood)} |",
-        f"| served suggestions/s | {unflooded['served_per_s']:,.0f} | "
-        f"{flood['served_per_s']:,.0f} |",
-        f"| CPU cores: server / client | {cpu(unflooded)} | {cpu(flood)} |",
+        f"{args.client} client; per round {args.flood_s:g} s unflooded "
+        f"({args.base_clients} connections), then {args.flood_s:g} s of flood "
+        f"({args.flood} connections). CPU in cores (server / client).",
         "",
-        f"flood served/s vs unflooded: {ratio:.2f}; answered within 1 s: {within:.2%}",
+        "| round | unflooded served/s | CPU | flood served/s | CPU | flood vs unflooded "
+        "| flood answers by status | later than 1 s | flood p50 / p99 / max ms |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for n, (u, f) in enumerate(rounds, 1):
+        lines.append(
+            f"| {n} | {u['served_per_s']:,.0f} | {u['server_cpu']:.2f} / {u['client_cpu']:.2f} "
+            f"| {f['served_per_s']:,.0f} | {f['server_cpu']:.2f} / {f['client_cpu']:.2f} "
+            f"| {f['served_per_s'] / u['served_per_s']:.2f} | {by_status(f)} | {f['late']:,} "
+            f"| {f['p50_ms']:.1f} / {f['p99_ms']:.1f} / {f['max_ms']:.1f} |"
+        )
+    lines += [
+        f"| all | {unflooded_all['served_per_s']:,.0f} | | {flood_all['served_per_s']:,.0f} | "
+        f"| {ratio:.2f} | {by_status(flood_all)} | {flood_all['late']:,} "
+        f"| max {flood_all['max_ms']:.1f} |",
+        "",
+        # The count too: a share printed to one decimal rounds a few late answers to 100.0%.
+        f"flood: {flood_all['requests'] - flood_all['late']:,} of {flood_all['requests']:,} "
+        f"requests answered within 1 s ({within:.2%}; {flood_all['late']:,} later or "
+        f"unanswered); unflooded: {unflooded_all['late']:,} later or unanswered. "
+        f"Flood served/s vs unflooded: {ratio:.2f}.",
         f"{args.people:,} people, {args.threads} server threads, {os.cpu_count()} CPUs, "
         f"clients on the same machine; load average {load_before} at the start, "
         f"{loadavg()} at the end.",
@@ -405,8 +443,7 @@ def main(argv: list[str] | None = None) -> int:
             json.dumps(
                 {
                     "client": args.client,
-                    "unflooded": unflooded,
-                    "flood": flood,
+                    "rounds": [{"unflooded": u, "flood": f} for u, f in rounds],
                     "answered_within_1s": within,
                     "flood_vs_unflooded": ratio,
                     "p99_ms": {name: percentile(v, 0.99) for name, v, _ in rows},
