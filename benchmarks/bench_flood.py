@@ -289,6 +289,7 @@ def merge(phases: list[dict[str, Any]]) -> dict[str, Any]:
     for f in phases:
         statuses.update(f["statuses"])
     seconds = sum(f["seconds"] for f in phases)
+    core_s = sum(f["server_cpu"] * f["seconds"] for f in phases)
     return {
         "requests": sum(f["requests"] for f in phases),
         "late": sum(f["late"] for f in phases),
@@ -296,7 +297,15 @@ def merge(phases: list[dict[str, Any]]) -> dict[str, Any]:
         "seconds": seconds,
         "max_ms": max(f["max_ms"] for f in phases),
         "served_per_s": statuses.get("200", 0) / seconds,
+        "server_cpu": core_s / seconds,
     }
+
+
+def per_core(flood: dict[str, Any], unflooded: dict[str, Any]) -> float:
+    """Return the flood's served/s per server core against the unflooded one's."""
+    return (flood["served_per_s"] / flood["server_cpu"]) / (
+        unflooded["served_per_s"] / unflooded["server_cpu"]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -413,26 +422,31 @@ def main(argv: list[str] | None = None) -> int:
         f"({args.flood} connections). CPU in cores (server / client).",
         "",
         "| round | unflooded served/s | CPU | flood served/s | CPU | flood vs unflooded "
-        "| flood answers by status | later than 1 s | flood p50 / p99 / max ms |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| per server core | flood answers by status | later than 1 s "
+        "| flood p50 / p99 / max ms |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for n, (u, f) in enumerate(rounds, 1):
         lines.append(
             f"| {n} | {u['served_per_s']:,.0f} | {u['server_cpu']:.2f} / {u['client_cpu']:.2f} "
             f"| {f['served_per_s']:,.0f} | {f['server_cpu']:.2f} / {f['client_cpu']:.2f} "
-            f"| {f['served_per_s'] / u['served_per_s']:.2f} | {by_status(f)} | {f['late']:,} "
+            f"| {f['served_per_s'] / u['served_per_s']:.2f} | {per_core(f, u):.2f} "
+            f"| {by_status(f)} | {f['late']:,} "
             f"| {f['p50_ms']:.1f} / {f['p99_ms']:.1f} / {f['max_ms']:.1f} |"
         )
     lines += [
-        f"| all | {unflooded_all['served_per_s']:,.0f} | | {flood_all['served_per_s']:,.0f} | "
-        f"| {ratio:.2f} | {by_status(flood_all)} | {flood_all['late']:,} "
+        f"| all | {unflooded_all['served_per_s']:,.0f} | {unflooded_all['server_cpu']:.2f} "
+        f"| {flood_all['served_per_s']:,.0f} | {flood_all['server_cpu']:.2f} | {ratio:.2f} "
+        f"| {per_core(flood_all, unflooded_all):.2f} | {by_status(flood_all)} "
+        f"| {flood_all['late']:,} "
         f"| max {flood_all['max_ms']:.1f} |",
         "",
         # The count too: a share printed to one decimal rounds a few late answers to 100.0%.
         f"flood: {flood_all['requests'] - flood_all['late']:,} of {flood_all['requests']:,} "
         f"requests answered within 1 s ({within:.2%}; {flood_all['late']:,} later or "
         f"unanswered); unflooded: {unflooded_all['late']:,} later or unanswered. "
-        f"Flood served/s vs unflooded: {ratio:.2f}.",
+        f"Flood served/s vs unflooded: {ratio:.2f} ({per_core(flood_all, unflooded_all):.2f} "
+        "per server core: the server's share of the CPU moves with other jobs' load).",
         f"{args.people:,} people, {args.threads} server threads, {os.cpu_count()} CPUs, "
         f"clients on the same machine; load average {load_before} at the start, "
         f"{loadavg()} at the end.",
@@ -446,6 +460,7 @@ def main(argv: list[str] | None = None) -> int:
                     "rounds": [{"unflooded": u, "flood": f} for u, f in rounds],
                     "answered_within_1s": within,
                     "flood_vs_unflooded": ratio,
+                    "flood_vs_unflooded_per_core": per_core(flood_all, unflooded_all),
                     "p99_ms": {name: percentile(v, 0.99) for name, v, _ in rows},
                 },
                 indent=2,
