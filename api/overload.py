@@ -212,6 +212,27 @@ class GuardedChannel(HTTPChannel):  # type: ignore[misc]
             self.request_started = None
         return done
 
+    def writable(self) -> bool:
+        """Ask poll for room to write only when no worker is answering on the channel.
+
+        While a worker answers, it sends each piece itself (waitress' ``send_bytes`` is 1)
+        while holding the out-buffer lock. waitress' loop meanwhile asks for ``POLLOUT``
+        whenever that buffer holds bytes, gets it at once (the socket has room), finds the lock
+        taken and turns again: the worker is waiting for the interpreter lock after its
+        ``send``, and the spinning loop holds it. Measured on the 2-core machine: 28,000
+        ``POLLOUT`` turns a second for 1,000 answers a second, 8 connections. Bytes a
+        worker could not send (a full socket) go out with its next piece or after its answer;
+        the loop still helps a worker that waits for it, past the high watermark.
+        """
+        if (
+            self.requests
+            and not (self.will_close or self.close_when_flushed)
+            and self.total_outbufs_len <= self.adj.outbuf_high_watermark
+        ):
+            return False
+        writable: bool = super().writable()
+        return writable
+
     def readable(self) -> bool:
         """Close a request that is too slow to arrive; otherwise read as waitress does."""
         started = self.request_started

@@ -401,3 +401,101 @@ def test_a_sized_answer_goes_out_in_one_send_and_a_streamed_one_still_works(
         assert answer.read() == b"onetwo" and answer.getheader("Transfer-Encoding") == "chunked"
     finally:
         server.close()
+
+
+# -- the loop while workers answer -----------------------------------------------------------
+def test_a_channel_whose_answer_a_worker_is_sending_does_not_ask_for_room_to_write() -> None:
+    import socket
+
+    from waitress.adjustments import Adjustments
+
+    from api.overload import GuardedChannel
+
+    a, b = socket.socketpair()
+    try:
+        server = SimpleNamespace(
+            add_task=lambda channel: None,
+            adj=Adjustments(),
+            active_channels={},
+            pull_trigger=lambda: None,
+        )
+        channel = GuardedChannel(server, a, ("127.0.0.1", 1), server.adj, map={})
+        channel.received(b"GET /v1/people/a HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert channel.requests  # a worker answers it
+        channel.total_outbufs_len = 10  # the bytes that worker is sending now
+        assert not channel.writable()  # waitress' own channel: 10, so poll, spin
+        channel.total_outbufs_len = server.adj.outbuf_high_watermark + 1
+        assert channel.writable()  # the worker waits for the loop to make room
+        channel.total_outbufs_len = 10
+        channel.will_close = True
+        assert channel.writable()  # to close it
+        channel.will_close = False
+        channel.requests = []  # answered: what is left goes out from the loop
+        assert channel.writable()
+        channel.total_outbufs_len = 0
+        assert not channel.writable()
+        channel.del_channel({})
+    finally:
+        a.close()
+        b.close()
+
+
+def test_the_loop_does_not_spin_while_a_worker_sends_and_large_answers_arrive_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import http.client
+    import threading
+    import time
+
+    import waitress.wasyncore as wasyncore
+
+    big = b"x" * (4 << 20)  # more than a socket's buffer: the worker sends part of it
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ["PATH_INFO"] == "/sized":
+            start_response("200 OK", [("Content-Length", "7")])
+            return [b'{"a":1}']
+        if environ["PATH_INFO"] == "/big":
+            start_response("200 OK", [("Content-Length", str(len(big)))])
+            return [big]
+        start_response("200 OK", [("Content-Type", "text/plain")])  # chunked
+        return (big[i : i + 65536] for i in range(0, len(big), 65536))
+
+    server, _ = _serve_counting_sends(app, monkeypatch)
+    loop = next(t for t in threading.enumerate() if getattr(t, "_target", None) == server.run)
+    original_send = wasyncore.dispatcher.send
+    write_turns = [0]
+
+    def slow_send(self: Any, data: bytes, do_close: bool = True) -> int:
+        if threading.current_thread() is not loop:
+            # A worker, its out-buffer lock held, waiting as if for the GIL, while other
+            # connections wake the loop (here: the trigger).
+            server.pull_trigger()
+            time.sleep(0.05)
+        result: int = original_send(self, data, do_close)
+        return result
+
+    original_event = wasyncore.dispatcher.handle_write_event
+
+    def counted(self: Any) -> None:
+        write_turns[0] += 1
+        original_event(self)
+
+    monkeypatch.setattr(wasyncore.dispatcher, "send", slow_send)
+    monkeypatch.setattr(wasyncore.dispatcher, "handle_write_event", counted)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server.effective_port, timeout=20)
+        for _ in range(3):
+            conn.request("GET", "/sized")
+            assert conn.getresponse().read() == b'{"a":1}'
+        # waitress' own channel: the loop reports the socket writable and turns again at
+        # once for as long as each send takes (thousands of turns for these three answers).
+        assert write_turns[0] <= 3
+        monkeypatch.setattr(wasyncore.dispatcher, "send", original_send)
+        for path in ("/big", "/streamed"):
+            conn.request("GET", path)
+            answer = conn.getresponse()
+            time.sleep(0.2)  # let the socket fill: the rest waits in the out buffer
+            assert answer.read() == big
+    finally:
+        server.close()
