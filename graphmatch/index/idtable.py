@@ -31,7 +31,7 @@ from numba import njit, prange
 
 from graphmatch.index.kernels import _prefetch
 
-__all__ = ["IdTable", "encode_ids"]
+__all__ = ["IdTable", "encode_ids", "split_ids"]
 
 #: The position a forgotten (removed) id's slot holds: looked up, it is a miss.
 DEAD = np.uint64(0xFFFFFFFF)
@@ -53,9 +53,16 @@ def encode_ids(ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:
         raw = "\x00".join(ids).encode("utf-8", "surrogatepass")
     except TypeError:
         return None
+    return split_ids(raw, len(ids))
+
+
+def split_ids(raw: bytes, m: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Return raw (m ids joined by NULs) as an array and where each id starts, or None.
+
+    None unless raw holds exactly m - 1 NULs (an id held one).
+    """
     buf = np.frombuffer(raw, np.uint8)
     seps = np.flatnonzero(buf == 0)
-    m = len(ids)
     if seps.shape[0] != m - 1 or m == 0:
         return None
     bounds = np.empty(m + 1, np.int64)

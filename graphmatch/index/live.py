@@ -64,7 +64,7 @@ import numpy as np
 from graphmatch.errors import InvalidInput, PersonNotFound
 from graphmatch.index import kernels, live_kernels
 from graphmatch.index.csr import CSRIndex, check_positions
-from graphmatch.index.idtable import ID_CHUNK, IdTable, encode_ids
+from graphmatch.index.idtable import ID_CHUNK, IdTable, split_ids
 
 __all__ = ["LiveIndex"]
 
@@ -101,6 +101,8 @@ MIN_SPARE = 1024
 #: (:mod:`graphmatch.index.idtable`) rather than the dict: below, a join, an encode and a
 #: kernel call cost more than the probes they spare.
 TABLE_MIN = 256
+#: Pairs a batch is read in, for the id table (see :meth:`LiveIndex._find_by_table`).
+PAIRS_SLICE = 4096
 #: Newcomers (not in the id table, so looked up in the dict) tolerated before the table is
 #: built again: this many, or an eighth of the ids it holds if more.
 TABLE_SLACK = 4096
@@ -893,32 +895,59 @@ class LiveIndex:
             If a pair does not hold two ids.
         """
         batch = pairs if isinstance(pairs, list) else list(pairs)
-        wanted = list(chain.from_iterable(batch))
         # Ids to positions outside the consistent read: it is most of the time and
         # positions never change while their person is present, so a write landing
         # meanwhile costs a recount, not a second lookup (nor, after three, a lookup under
         # the write lock that holds every writer back). Unless someone was removed since.
         removals = self.removals
-        flat = self._find(wanted)
-        # Dropped now, while its strings are in cache from the lookup: dropped after the
-        # count, it cost 2M cold reference-count updates (13% of 1M pairs at 1M people).
-        del wanted
+        flat = self._find(batch)
         if flat.size != 2 * len(batch):
             raise InvalidInput("each pair must hold two ids")
         return self.read(lambda: self._counts_present(batch, flat, removals))
 
-    def _find(self, wanted: list[str]) -> np.ndarray:
-        """Return the positions of wanted: from the id table for a batch, else the dict.
+    def _find(self, batch: Sequence[tuple[str, str]]) -> np.ndarray:
+        """Return the positions of the batch's ids: by the id table for many, else the dict.
 
         Raises PersonNotFound for the first unknown id, as :meth:`positions` does.
         """
-        if len(wanted) < TABLE_MIN:
-            return self.positions(wanted)
-        enc = encode_ids(wanted)
-        table = None if enc is None else self._id_table()
-        if enc is None or table is None:  # not all str, an id with a NUL, no table yet
-            return self.positions(wanted)
-        if len(wanted) >= 2 * ID_CHUNK:
+        flat = self._find_by_table(batch) if 2 * len(batch) >= TABLE_MIN else None
+        if flat is not None:
+            return flat
+        wanted = list(chain.from_iterable(batch))
+        flat = self.positions(wanted)
+        # Dropped now, while its strings are in cache from the lookup: dropped after the
+        # count, it cost 2M cold reference-count updates (13% of 1M pairs at 1M people).
+        del wanted
+        return flat
+
+    def _find_by_table(self, batch: Sequence[tuple[str, str]]) -> np.ndarray | None:
+        """Return the positions of the batch's ids by the id table, or None to use the dict.
+
+        None (the dict's path and its errors) for an item that is not a pair of str, an id
+        holding a NUL, or no table. Raises PersonNotFound for the first unknown id.
+        """
+        table = self._id_table()
+        if table is None:
+            return None
+        parts = []
+        # Slice by slice, so each pair and its ids are read from memory once: the shape
+        # check brings a slice's pairs into cache, the join its ids (its list of them is
+        # made and dropped while they are in cache). Flattening the whole batch first, then
+        # joining, then dropping the list read every id three times from memory.
+        for lo in range(0, len(batch), PAIRS_SLICE):
+            part = batch[lo : lo + PAIRS_SLICE]
+            try:
+                if set(map(len, part)) != {2}:
+                    return None
+                parts.append("\x00".join(chain.from_iterable(part)))
+            except TypeError:  # not a pair, not a str
+                return None
+        m = 2 * len(batch)
+        enc = split_ids("\x00".join(parts).encode("utf-8", "surrogatepass"), m)
+        del parts
+        if enc is None:
+            return None
+        if m >= 2 * ID_CHUNK:
             with kernels.PARALLEL:
                 flat = table.find(*enc, parallel=True)
         else:
@@ -928,9 +957,10 @@ class LiveIndex:
             # Newcomers since the table was built, and unknown ids: the dict says which.
             pos = self.pos
             for i in miss.tolist():
-                p = pos.get(wanted[i])
+                person = batch[i >> 1][i & 1]
+                p = pos.get(person)
                 if p is None:
-                    raise PersonNotFound(wanted[i])
+                    raise PersonNotFound(person)
                 flat[i] = p
         return flat
 
@@ -974,7 +1004,7 @@ class LiveIndex:
         newcomer's): then the ids are looked up again, which raises PersonNotFound for them.
         """
         if self.removals != removals:
-            flat = self._find(list(chain.from_iterable(batch)))
+            flat = self._find(batch)
         return self._counts(flat[0::2], flat[1::2])
 
     def freeze(self) -> CSRIndex:

@@ -182,7 +182,7 @@ def test_a_removal_between_lookup_and_count_is_looked_up_again() -> None:
     ix = store.build_index()
     batch = [("a", "d"), ("b", "d")]
     removals = ix.removals
-    flat = ix._find([p for pair in batch for p in pair])
+    flat = ix._find(batch)
     store.remove_person("d")
     store.add_friendships([("new", "a"), ("new", "b"), ("new", "c")])
     assert ix.pos["new"] == flat[1]  # d's position went to the newcomer
@@ -225,3 +225,17 @@ def test_large_batches_match_networkx_on_unicode_ids() -> None:
     people = sorted(G)
     pairs = [(people[a % len(people)], people[b % len(people)]) for a, b in picks]
     assert store.mutual_counts(pairs) == _want(G, pairs)
+
+
+def test_bad_batches_keep_the_errors_of_the_dict_path() -> None:
+    store = gm.MemoryStore(nx.Graph([("a", "b"), ("b", "c")]), index="sync")
+    store.build_index()
+    with pytest.raises(gm.InvalidInput):
+        store.mutual_counts([("a", "c"), ("a", "b", "c")])  # type: ignore[list-item]
+    with pytest.raises(gm.PersonNotFound) as caught:
+        store.mutual_counts([("a", "c"), ("a", 7)])  # type: ignore[list-item]
+    assert caught.value.person_id == 7
+    with pytest.raises(gm.PersonNotFound) as caught:
+        store.mutual_counts([("a", "c"), ("a\x00b", "c")])
+    assert caught.value.person_id == "a\x00b"
+    assert store.mutual_counts([("a", "c"), ("c", "a")]) == [1, 1]
