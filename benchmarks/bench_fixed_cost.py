@@ -17,7 +17,8 @@ Prints one table. Rows:
   friendships, interleaved); ``MemoryStore.mutual_counts`` of ``--pairs`` pairs of string
   ids (best of 3, the calls of every implementation interleaved round by round), beside its
   parts: ids to positions by the id table (:mod:`graphmatch.index.idtable`, the batch path)
-  and by the dict (``LiveIndex.positions``), and the kernel on positions alone.
+  and by the dict (``LiveIndex.positions``), and the kernel on positions alone; and the
+  batch again with its ids as equal copies (other str objects than the store's).
   ``--no-suggest`` skips the suggest rows.
 
 ``--old MODULE`` times a second copy of the package beside this one, interleaved with it
@@ -145,6 +146,11 @@ def _graph(
     many: dict[str, Callable[[], object]] = {
         label: (lambda s=s: s.mutual_counts(batch)) for label, s in stores.items()
     }
+    # The same ids as other str objects (as parsed from a request): the id table finds them
+    # by their bytes, not by address. Made in batch order, so they lie in memory in the
+    # order they are read (ids parsed from one request would too).
+    copies = [((a + "-")[:-1], (b + "-")[:-1]) for a, b in batch]
+    many["new, ids as copies"] = lambda: stores["new"].mutual_counts(copies)
     t1 = time.perf_counter()
     stores["new"].mutual_counts(batch[:1000])  # builds the id table (once per index)
     table = index._table

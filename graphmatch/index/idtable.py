@@ -24,10 +24,15 @@ which the caller looks up in its dict (and rebuilds the table when they grow man
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from graphmatch.index.kernels import _prefetch
 
@@ -41,6 +46,45 @@ _LOW31 = np.uint64(0x7FFFFFFF)
 _SHORT = np.uint64(1 << 31)
 _U32 = np.uint64(32)
 _EMPTY = np.uint64(0)
+#: The object layout :func:`find_pairs` reads: CPython's, 64-bit (``ob_type`` at 8 bytes,
+#: a tuple's size at 16 and its items from 24). Elsewhere the pointer path is off.
+POINTERS = sys.implementation.name == "cpython" and sys.maxsize == 2**63 - 1
+_TUPLE_TYPE = id(tuple)
+
+
+def _peek_typer(typingctx: Any, addr: Any) -> Any:
+    """Load the int64 at a memory address (compiled code only; the address must be valid)."""
+    if not isinstance(addr, types.Integer):
+        return None
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        ptr = builder.inttoptr(args[0], ir.IntType(64).as_pointer())
+        return builder.load(ptr)
+
+    return types.int64(addr), codegen
+
+
+def _prefetch_at_typer(typingctx: Any, addr: Any) -> Any:
+    """Hint the CPU to load the cache line at a memory address (``llvm.prefetch``)."""
+    if not isinstance(addr, types.Integer):
+        return None
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(  # type: ignore[no-untyped-call]
+            builder.module, fnty, "llvm.prefetch.p0"
+        )
+        flags = [ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)]
+        builder.call(fn, [builder.inttoptr(args[0], i8p), *flags])
+        return context.get_dummy_value()
+
+    return types.void(addr), codegen
+
+
+_peek: Any = intrinsic(_peek_typer)
+_prefetch_at: Any = intrinsic(_prefetch_at_typer)
 
 
 def encode_ids(ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:
@@ -227,6 +271,95 @@ def _forget(
     return True
 
 
+@njit(cache=True, nogil=True)
+def _pslot(key: int, shift: int) -> np.int64:
+    """Return the first slot of an object address in the pointer table."""
+    return np.int64(_fmix(np.uint64(key)) >> np.uint64(shift))
+
+
+@njit(cache=True, nogil=True)
+def _pbuild(addrs: np.ndarray, positions: np.ndarray, pslots: np.ndarray, shift: int) -> None:
+    """Insert each object address (all distinct, none 0) with its position."""
+    mask = (pslots.shape[0] >> 1) - 1
+    for i in range(addrs.shape[0]):
+        s = _pslot(addrs[i], shift)
+        while pslots[2 * s] != 0:
+            s = (s + 1) & mask
+        pslots[2 * s] = addrs[i]
+        pslots[2 * s + 1] = positions[i]
+
+
+@njit(cache=True, nogil=True)
+def _pfind(pslots: np.ndarray, shift: int, key: int) -> np.int64:
+    """Return the slot of an object address in the pointer table, or -1."""
+    mask = (pslots.shape[0] >> 1) - 1
+    s = _pslot(key, shift)
+    while True:
+        t = pslots[2 * s]
+        if t == key:
+            return s
+        if t == 0:
+            return np.int64(-1)
+        s = (s + 1) & mask
+
+
+@njit(cache=True, nogil=True)
+def _pairs_run(
+    pslots: np.ndarray, shift: int, items: int, lo: int, hi: int, tuple_type: int, out: np.ndarray
+) -> bool:
+    """Write the positions of pairs lo..hi-1 of a list's items into out; False if one is bad.
+
+    ``items`` is the address of the list's item pointers. A pair's id is found when it is
+    the very object the table was built with (its address), -1 otherwise; out[2i] and
+    out[2i + 1] for pair i.
+    """
+    for i in range(lo, hi):
+        # Pairs 16 ahead; 8 ahead the pair is in cache: the table slots of its two ids.
+        if i + 16 < hi:
+            _prefetch_at(_peek(items + 8 * (i + 16)) + 8)
+        if i + 8 < hi:
+            t = _peek(items + 8 * (i + 8))
+            if _peek(t + 8) == tuple_type:
+                _prefetch(pslots, 2 * _pslot(_peek(t + 24), shift))
+                _prefetch(pslots, 2 * _pslot(_peek(t + 32), shift))
+        t = _peek(items + 8 * i)
+        if _peek(t + 8) != tuple_type or _peek(t + 16) != 2:
+            return False
+        for k in range(2):
+            s = _pfind(pslots, shift, _peek(t + 24 + 8 * k))
+            out[2 * i + k] = -1 if s < 0 else pslots[2 * s + 1]
+    return True
+
+
+@njit(cache=True, parallel=True)
+def find_pairs(pslots: np.ndarray, shift: int, pairs: int, tuple_type: int) -> np.ndarray:
+    """Return the positions of the ids of the pairs in a list (its address; see _pairs_run).
+
+    Empty if an item is not a tuple of two. Compiled to keep the GIL: the list and its
+    pairs are Python objects, so no Python thread may run (and change or free one) while
+    it reads them, from the list's length and item pointers on. Hold kernels.PARALLEL.
+    """
+    m = _peek(pairs + 16)  # ob_size
+    items = _peek(pairs + 24)  # ob_item
+    out = np.empty(2 * m, np.int64)
+    chunks = (m + ID_CHUNK - 1) // ID_CHUNK
+    good = np.ones(chunks, np.bool_)
+    for c in prange(chunks):
+        lo = c * ID_CHUNK
+        good[c] = _pairs_run(pslots, shift, items, lo, min(m, lo + ID_CHUNK), tuple_type, out)
+    if not good.all():
+        return out[:0]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _pforget(pslots: np.ndarray, shift: int, key: int) -> None:
+    """Mark an object address's slot dead (its id is then a miss), if the table holds it."""
+    s = _pfind(pslots, shift, key)
+    if s >= 0:
+        pslots[2 * s + 1] = -1
+
+
 class IdTable:
     """A map from ids to positions held in numpy arrays, looked up by compiled kernels.
 
@@ -276,11 +409,35 @@ class IdTable:
         #: How many ids it was built with.
         self.size = len(keep)
         _build(blob, bounds, pos, self.slots, self.shift)
+        # The pointer table: the very str objects it was built with, by address, kept alive
+        # here so no other object can take an address while its slot is in the table.
+        self._objects = keep
+        addrs = np.fromiter(map(id, keep), np.int64, count=len(keep))
+        self.pslots = np.zeros(2 << bits, np.int64)
+        _pbuild(addrs, pos, self.pslots, self.shift)
+        top = int(pos.max()) + 1 if pos.size else 0
+        self._addr_at = np.zeros(top, np.int64)  # position -> address of its id object
+        self._addr_at[pos] = addrs
 
     @property
     def nbytes(self) -> int:
         """Return the bytes its arrays hold."""
-        return int(self.slots.nbytes + self.blob.nbytes)
+        arrays = (self.slots, self.blob, self.pslots, self._addr_at)
+        return int(sum(a.nbytes for a in arrays))
+
+    def find_pairs(self, pairs: Sequence[Any]) -> np.ndarray | None:
+        """Return the positions of the pairs' ids where they are the table's own objects.
+
+        An id that is another object (equal or not) is -1: look it up by its bytes. None if
+        pairs is not a list (exactly), an item is not a tuple of two, or off CPython 64-bit.
+        Hold kernels.PARALLEL.
+        """
+        if not POINTERS or type(pairs) is not list or not pairs:
+            return None
+        # The kernel reads the pairs from the list's item pointers, so no Python loop touches
+        # them (a pass of id() over 1M pairs was a third of the lookup, a cache miss a pair).
+        flat = find_pairs(self.pslots, self.shift, id(pairs), _TUPLE_TYPE)
+        return flat if flat.shape[0] == 2 * len(pairs) else None
 
     def find(self, buf: np.ndarray, bounds: np.ndarray, parallel: bool = False) -> np.ndarray:
         """Return the position of each id of an :func:`encode_ids` buffer, -1 for a miss."""
@@ -315,8 +472,19 @@ class IdTable:
             raise ValueError("an id holds a NUL")
         return self.find(*enc)
 
-    def forget(self, person_id: str) -> bool:
-        """Mark an id removed (a lookup then misses); return whether the table held it."""
+    def lookup_some(self, ids: Sequence[Any]) -> np.ndarray | None:
+        """Return :meth:`lookup` of ids, or None if one is not a str or holds a NUL."""
+        enc = encode_ids(ids)
+        return None if enc is None else self.find(*enc)
+
+    def forget(self, person_id: str, position: int = -1) -> bool:
+        """Mark an id removed (a lookup then misses); return whether the table held it.
+
+        ``position`` (the id's) also forgets the object the table holds for it.
+        """
+        if 0 <= position < self._addr_at.shape[0] and self._addr_at[position]:
+            _pforget(self.pslots, self.shift, int(self._addr_at[position]))
+            self._addr_at[position] = 0
         enc = encode_ids([person_id])
         if enc is None:
             return False

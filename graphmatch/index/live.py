@@ -523,7 +523,7 @@ class LiveIndex:
         table = self._table
         if table is not None:
             # Before the position can go to a newcomer: a table hit is never someone else.
-            table.forget(person_id)
+            table.forget(person_id, p)
         live_kernels.clear_row(
             self._start, self._deg, self._spare_room, self._indices, self._meta, p
         )
@@ -923,12 +923,52 @@ class LiveIndex:
     def _find_by_table(self, batch: Sequence[tuple[str, str]]) -> np.ndarray | None:
         """Return the positions of the batch's ids by the id table, or None to use the dict.
 
-        None (the dict's path and its errors) for an item that is not a pair of str, an id
-        holding a NUL, or no table. Raises PersonNotFound for the first unknown id.
+        First by object (:meth:`IdTable.find_pairs`: an id that is the very str the table
+        was built from, as ids handed out by the store are, is found without reading it),
+        then by bytes, then the dict for newcomers. None (the dict's path and its errors)
+        for an item that is not a tuple of two, or no table. Raises PersonNotFound for the
+        first unknown id.
         """
         table = self._id_table()
         if table is None:
             return None
+        with kernels.PARALLEL:
+            flat = table.find_pairs(batch)
+        if flat is None:
+            flat = self._find_by_bytes(table, batch)
+            if flat is None:
+                return None
+        miss = np.flatnonzero(flat < 0)
+        if not miss.size:
+            return flat
+        if 2 * miss.size > flat.size:
+            by_bytes = self._find_by_bytes(table, batch)
+            if by_bytes is None:
+                return None
+            flat = by_bytes
+        else:
+            found = table.lookup_some([batch[i >> 1][i & 1] for i in miss.tolist()])
+            if found is not None:
+                flat[miss] = found
+        miss = np.flatnonzero(flat < 0)
+        # Newcomers since the table was built, and unknown ids: the dict says which.
+        pos = self.pos
+        for i in miss.tolist():
+            person = batch[i >> 1][i & 1]
+            try:
+                p = pos.get(person)
+            except TypeError:  # unhashable
+                p = None
+            if p is None:
+                raise PersonNotFound(person)
+            flat[i] = p
+        return flat
+
+    def _find_by_bytes(self, table: IdTable, batch: Sequence[tuple[str, str]]) -> np.ndarray | None:
+        """Return the positions of the batch's ids by their bytes (-1: not in the table).
+
+        None for an item that is not a pair of str, or an id holding a NUL.
+        """
         parts = []
         # Slice by slice, so each pair and its ids are read from memory once: the shape
         # check brings a slice's pairs into cache, the join its ids (its list of them is
@@ -949,20 +989,8 @@ class LiveIndex:
             return None
         if m >= 2 * ID_CHUNK:
             with kernels.PARALLEL:
-                flat = table.find(*enc, parallel=True)
-        else:
-            flat = table.find(*enc)
-        miss = np.flatnonzero(flat < 0)
-        if miss.size:
-            # Newcomers since the table was built, and unknown ids: the dict says which.
-            pos = self.pos
-            for i in miss.tolist():
-                person = batch[i >> 1][i & 1]
-                p = pos.get(person)
-                if p is None:
-                    raise PersonNotFound(person)
-                flat[i] = p
-        return flat
+                return table.find(*enc, parallel=True)
+        return table.find(*enc)
 
     def _id_table(self) -> IdTable | None:
         """Return the id table, (re)built first if missing or short of many newcomers.
