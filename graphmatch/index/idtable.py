@@ -3,7 +3,7 @@
 At a million people, ``LiveIndex.positions`` (a probe of a million-entry Python dict per id,
 each a few cache misses in a row) was 1.54M pairs/s, under the 2M pairs/s that batched mutual
 counts aim at however fast the counting kernel is. :class:`IdTable` holds the same map in
-three arrays and looks a whole batch up in a numba kernel that hashes every id first and
+numpy arrays and looks a whole batch up in a numba kernel that hashes every id first and
 then probes with prefetches a few ids ahead, so the cache misses of many ids overlap instead
 of coming one after another; the Python side is one ``"\\x00".join(...)`` of the batch's ids
 and one ``encode`` (C loops).
@@ -16,10 +16,17 @@ and one ``encode`` (C loops).
   so for those a hash match is an exact match and the blob is not read; longer ids hash by
   FNV-1a and are compared byte by byte.
 
+Beside it, a pointer table: the very ``str`` objects the table was built from (kept alive
+by it, so no other object can take their addresses), keyed by address. Ids the store hands
+out are those objects, so :meth:`IdTable.find_pairs` finds a batch of them without reading
+a single id: a kernel that keeps the GIL reads the list's item pointers and each pair tuple
+(CPython's 64-bit layout), probing with prefetches. Other objects fall to the bytes.
+
 The table is exact for the ids it holds: the live index marks an id's slot dead when that
-person is removed (:meth:`IdTable.forget`), before the position can go to a newcomer, so a
-hit is always the person's current position. People added after it was built are misses,
-which the caller looks up in its dict (and rebuilds the table when they grow many).
+person is removed (:meth:`IdTable.forget`, both tables), before the position can go to a
+newcomer, so a hit is always the person's current position. People added after it was
+built are misses, which the caller looks up in its dict (and rebuilds the table when they
+grow many).
 """
 
 from __future__ import annotations
