@@ -519,7 +519,6 @@ class LiveIndex:
     def remove_person(self, person_id: str) -> None:
         """Drop a person: out of every friend's row, their row emptied, their rank freed."""
         p = self.pos.pop(person_id)
-        self.removals += 1
         table = self._table
         if table is not None:
             # Before the position can go to a newcomer: a table hit is never someone else.
@@ -536,6 +535,9 @@ class LiveIndex:
         self.ids[p] = None
         self._sorted.remove(person_id)
         self._free.append(p)
+        # Last: a batch that read the count before this removal ended looks up again (its
+        # lookup may have found this person before the table forgot them).
+        self.removals += 1
 
     def _pairs(self, pairs: Sequence[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
         """Return the positions of the pairs' two sides."""

@@ -254,3 +254,53 @@ def test_bad_batches_keep_the_errors_of_the_dict_path() -> None:
         store.mutual_counts([("a", "c"), ("a\x00b", "c")])
     assert caught.value.person_id == "a\x00b"
     assert store.mutual_counts([("a", "c"), ("c", "a")]) == [1, 1]
+
+
+def test_batches_racing_removals_and_reused_positions() -> None:
+    """A writer removes x and lets a newcomer with other friends take x's position, then puts
+    x back: every batch a reader counts meanwhile is x's count then, or names x unknown."""
+    import threading
+
+    live_module.TABLE_MIN = 2
+    hub = [f"h{i}" for i in range(6)]
+    G = nx.Graph([("x", h) for h in hub] + [("y", h) for h in hub])
+    G.add_edges_from(("z", f"o{i}") for i in range(4))  # z's friends: none of x's
+    store = gm.MemoryStore(G, index="sync")
+    store.build_index()
+    stop = threading.Event()
+    bad: list[object] = []
+    seen: set[int] = set()
+
+    def writer() -> None:
+        while not stop.is_set():
+            store.remove_person("x")
+            store.add_friendships([("new", f"o{i}") for i in range(4)])  # x's position
+            stop.wait(0.0005)
+            store.remove_person("new")
+            store.add_friendships([("x", h) for h in hub])
+            stop.wait(0.0005)  # x present a while, so batches find x too
+
+    def reader() -> None:
+        for _ in range(300):
+            try:
+                got = store.mutual_counts([("x", "y"), ("y", "x"), ("z", "x")])
+            except gm.PersonNotFound as e:
+                if e.person_id != "x":
+                    bad.append(e)
+                continue
+            # x is back with some of its friendships so far; the newcomer would give z 4.
+            if got[0] != got[1] or got[2] != 0:
+                bad.append(got)
+            seen.add(got[0])
+
+    w = threading.Thread(target=writer)
+    readers = [threading.Thread(target=reader) for _ in range(2)]
+    w.start()
+    for t in readers:
+        t.start()
+    for t in readers:
+        t.join()
+    stop.set()
+    w.join()
+    assert bad == []
+    assert seen  # some batches found x
