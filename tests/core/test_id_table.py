@@ -233,6 +233,8 @@ def test_large_batches_match_networkx_on_unicode_ids() -> None:
     picks = rng.integers(0, len(names), (20_000, 2)).tolist()
     pairs = [(names[a], names[b]) for a, b in picks]
     assert store.mutual_counts(pairs) == _want(G, pairs)
+    copies = [(_copy(a), _copy(b)) for a, b in pairs]  # the sample says: by bytes
+    assert store.mutual_counts(copies) == _want(G, pairs)
     for p in names[:50]:
         store.remove_person(p)
     store.add_friendships([(f"neu-{i}", names[100 + i]) for i in range(50)])
