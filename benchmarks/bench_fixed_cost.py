@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_fixed_cost.py [--graphs lastfm,deezer,synth-1m] [--people 300]
-        [--pairs 1000000] [--old MODULE]
+        [--pairs 1000000] [--old MODULE] [--no-fixed] [--no-suggest]
 
 Prints one table. Rows:
 
@@ -15,7 +15,11 @@ Prints one table. Rows:
   back); one pair
   through ``Matcher.mutual_counts`` against ``nx.common_neighbors`` (p50 over sampled
   friendships, interleaved); ``MemoryStore.mutual_counts`` of ``--pairs`` pairs of string
-  ids (best of 3), beside the ids-to-positions lookup alone and the kernel on positions.
+  ids (best of 3, the calls of every implementation interleaved round by round), beside its
+  parts: ids to positions by the id table (:mod:`graphmatch.index.idtable`, the batch path)
+  and by the dict (``LiveIndex.positions``), and the kernel on positions alone; and the
+  batch again with its ids as equal copies (other str objects than the store's).
+  ``--no-suggest`` skips the suggest rows.
 
 ``--old MODULE`` times a second copy of the package beside this one, interleaved with it
 (say, the previous commit's ``graphmatch/`` copied as ``gm_old`` with its imports renamed):
@@ -82,7 +86,9 @@ def _fixed_cost(mods: dict[str, ModuleType]) -> None:
             _row(what, label, f"{t * 1e6:.2f} µs", ratio)
 
 
-def _graph(name: str, mods: dict[str, ModuleType], people: int, n_pairs: int) -> None:
+def _graph(
+    name: str, mods: dict[str, ModuleType], people: int, n_pairs: int, suggest: bool = True
+) -> None:
     """Measure suggest, one pair and batched mutual counts on one graph."""
     t0 = time.perf_counter()
     pairs, _ = load_pairs(name)
@@ -102,7 +108,7 @@ def _graph(name: str, mods: dict[str, ModuleType], people: int, n_pairs: int) ->
     nodes = list(G)
     sample = [nodes[rng.randrange(len(nodes))] for _ in range(people)]
     matchers = {label: mods[label].Matcher(s) for label, s in stores.items()}
-    for score in ("adamic_adar", "cn_ra"):
+    for score in ("adamic_adar", "cn_ra") if suggest else ():
         impls: dict[str, Callable[[Any], object]] = {
             label: (lambda u, m=m, score=score: m.suggest(u, score=score))
             for label, m in matchers.items()
@@ -140,8 +146,28 @@ def _graph(name: str, mods: dict[str, ModuleType], people: int, n_pairs: int) ->
     many: dict[str, Callable[[], object]] = {
         label: (lambda s=s: s.mutual_counts(batch)) for label, s in stores.items()
     }
-    many["new: ids to positions only"] = lambda: index.positions(flat_ids)
+    # The same ids as other str objects (as parsed from a request): the id table finds them
+    # by their bytes, not by address. Made in batch order, so they lie in memory in the
+    # order they are read (ids parsed from one request would too).
+    copies = [((a + "-")[:-1], (b + "-")[:-1]) for a, b in batch]
+    many["new, ids as copies"] = lambda: stores["new"].mutual_counts(copies)
+    t1 = time.perf_counter()
+    stores["new"].mutual_counts(batch[:1000])  # builds the id table (once per index)
+    table = index._table
+    if table is not None:
+        print(
+            f"# {name}: id table built in {time.perf_counter() - t1:.2f} s, "
+            f"{table.nbytes / 2**20:.0f} MiB, {table.size:,} ids",
+            flush=True,
+        )
+    many["new: ids to positions, id table"] = lambda: index._find(batch)
+    many["new: ids to positions, dict"] = lambda: index.positions(flat_ids)
     many["new: kernel on positions only"] = lambda: index.mutual_counts_at(flat[0::2], flat[1::2])
+    if "old" in stores:
+        old_index = stores["old"].fresh_index()
+        many["old: kernel on positions only"] = lambda: old_index.mutual_counts_at(
+            flat[0::2], flat[1::2]
+        )
     best = dict.fromkeys(many, float("inf"))
     for _ in range(3):
         for label, fn in many.items():
@@ -162,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=1_000_000)
     parser.add_argument("--old", help="a second copy of the package, by module name")
     parser.add_argument("--no-fixed", action="store_true", help="skip the 7-person graph")
+    parser.add_argument("--no-suggest", action="store_true", help="skip the suggest rows")
     args = parser.parse_args(argv)
     mods: dict[str, ModuleType] = {"new": gm}
     if args.old:
@@ -172,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         _fixed_cost(mods)
     for name in args.graphs.split(","):
         if name:
-            _graph(name, mods, args.people, args.pairs)
+            _graph(name, mods, args.people, args.pairs, not args.no_suggest)
     print(f"# load average {os.getloadavg()}")
     return 0
 

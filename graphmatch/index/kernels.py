@@ -725,21 +725,51 @@ def _mutual_run(
     """Count friends in common for each pair (a[i], b[i]) into out, prefetching ahead."""
     m = a.shape[0]
     for i in range(m):
-        # Row starts 16 pairs ahead, rows 8 ahead (their starts are in cache by then).
+        # Row starts 16 pairs ahead, rows 8 ahead (their starts are in cache by then): the
+        # first line of each row, and the next two for rows long enough to reach them
+        # (pairs drawn from friendships at 1M/10M merge 24 + 67 entries on average; the
+        # extra lines were 1.2x on synth-1m's rows, one run at load 4).
         if i + 16 < m:
             _prefetch(start, a[i + 16])
             _prefetch(start, b[i + 16])
             _prefetch(deg, a[i + 16])
             _prefetch(deg, b[i + 16])
         if i + 8 < m:
-            _prefetch(indices, start[a[i + 8]])
-            _prefetch(indices, start[b[i + 8]])
+            x = a[i + 8]
+            y = b[i + 8]
+            sx = start[x]
+            sy = start[y]
+            _prefetch(indices, sx)
+            _prefetch(indices, sy)
+            if deg[x] > 12:
+                _prefetch(indices, sx + 16)
+            if deg[y] > 12:
+                _prefetch(indices, sy + 16)
+            if deg[x] > 28:
+                _prefetch(indices, sx + 32)
+            if deg[y] > 28:
+                _prefetch(indices, sy + 32)
         p = start[a[i]]
         pe = p + deg[a[i]]
         q = start[b[i]]
         qe = q + deg[b[i]]
         n = 0
-        # Branch-free merge: equal advances both, else the smaller side advances.
+        # Blocks of 4 against 4 first: 16 compares with no dependency between them, then the
+        # block with the smaller last entry moves on (both on a tie), so each pair of blocks
+        # is compared once and every common friend counted once. The one-by-one merge below
+        # waits on each load before the next step; with the extra lines 1.4x, same run.
+        while p + 4 <= pe and q + 4 <= qe:
+            for k in range(4):
+                s = indices[p + k]
+                for j in range(4):
+                    n += s == indices[q + j]
+            last_a = indices[p + 3]
+            last_b = indices[q + 3]
+            if last_a <= last_b:
+                p += 4
+            if last_b <= last_a:
+                q += 4
+        # Branch-free merge of what is left: equal advances both, else the smaller side.
         while p < pe and q < qe:
             s, t = indices[p], indices[q]
             n += s == t

@@ -64,6 +64,7 @@ import numpy as np
 from graphmatch.errors import InvalidInput, PersonNotFound
 from graphmatch.index import kernels, live_kernels
 from graphmatch.index.csr import CSRIndex, check_positions
+from graphmatch.index.idtable import ID_CHUNK, IdTable, split_ids
 
 __all__ = ["LiveIndex"]
 
@@ -96,6 +97,15 @@ BULK_MIN = 512
 BULK_MAX = 16384
 #: Spare slots at the tail after a repack, at least (a quarter of the rows' room otherwise).
 MIN_SPARE = 1024
+#: Ids in a batch from which :meth:`LiveIndex.mutual_counts` looks them up in the id table
+#: (:mod:`graphmatch.index.idtable`) rather than the dict: below, a join, an encode and a
+#: kernel call cost more than the probes they spare.
+TABLE_MIN = 256
+#: Pairs a batch is read in, for the id table (see :meth:`LiveIndex._find_by_table`).
+PAIRS_SLICE = 4096
+#: Newcomers (not in the id table, so looked up in the dict) tolerated before the table is
+#: built again: this many, or an eighth of the ids it holds if more.
+TABLE_SLACK = 4096
 
 
 def _room(deg: np.ndarray) -> np.ndarray:
@@ -232,6 +242,14 @@ class LiveIndex:
         # Whether position order is still id order (no newcomer sorted before someone
         # present): the kernels then skip the rank array, 10-20% faster per suggest.
         self._ordered = True
+        # Ids to positions in arrays, for batches of string ids: built by the first batch
+        # that needs it, exact for the ids it holds (remove_person forgets them), newcomers
+        # not in it. Counters: people added ever, and removed ever (a removal between a
+        # lookup and the count it feeds means looking up again: the position may be reused).
+        self._table: IdTable | None = None
+        self._table_added = 0
+        self._added = 0
+        self.removals = 0
 
     # -- the published arrays ----------------------------------------------------------------
     def _publish_rows(self, start: np.ndarray, deg: np.ndarray, indices: np.ndarray) -> None:
@@ -495,11 +513,16 @@ class LiveIndex:
         ids.extend(new[k:])
         self.pos.update(zip(new, where.tolist(), strict=True))
         self._n = first + fresh
+        self._added += len(new)
         return [self.pos[p] for p in person_ids]
 
     def remove_person(self, person_id: str) -> None:
         """Drop a person: out of every friend's row, their row emptied, their rank freed."""
         p = self.pos.pop(person_id)
+        table = self._table
+        if table is not None:
+            # Before the position can go to a newcomer: a table hit is never someone else.
+            table.forget(person_id, p)
         live_kernels.clear_row(
             self._start, self._deg, self._spare_room, self._indices, self._meta, p
         )
@@ -512,6 +535,9 @@ class LiveIndex:
         self.ids[p] = None
         self._sorted.remove(person_id)
         self._free.append(p)
+        # Last: a batch that read the count before this removal ended looks up again (its
+        # lookup may have found this person before the table forgot them).
+        self.removals += 1
 
     def _pairs(self, pairs: Sequence[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
         """Return the positions of the pairs' two sides."""
@@ -871,30 +897,159 @@ class LiveIndex:
             If a pair does not hold two ids.
         """
         batch = pairs if isinstance(pairs, list) else list(pairs)
+        # Ids to positions outside the consistent read: it is most of the time and
+        # positions never change while their person is present, so a write landing
+        # meanwhile costs a recount, not a second lookup (nor, after three, a lookup under
+        # the write lock that holds every writer back). Unless someone was removed since.
+        removals = self.removals
+        flat = self._find(batch)
+        if flat.size != 2 * len(batch):
+            raise InvalidInput("each pair must hold two ids")
+        return self.read(lambda: self._counts_present(batch, flat, removals))
+
+    def _find(self, batch: Sequence[tuple[str, str]]) -> np.ndarray:
+        """Return the positions of the batch's ids: by the id table for many, else the dict.
+
+        Raises PersonNotFound for the first unknown id, as :meth:`positions` does.
+        """
+        flat = self._find_by_table(batch) if 2 * len(batch) >= TABLE_MIN else None
+        if flat is not None:
+            return flat
         wanted = list(chain.from_iterable(batch))
-        # Ids to positions outside the consistent read: it is most of the time (about 0.3 µs
-        # an id, a dict probe each) and positions never change while their person is
-        # present, so a write landing meanwhile costs a recount, not a second lookup (nor,
-        # after three, a lookup under the write lock that holds every writer back).
-        before = self.version
         flat = self.positions(wanted)
         # Dropped now, while its strings are in cache from the lookup: dropped after the
         # count, it cost 2M cold reference-count updates (13% of 1M pairs at 1M people).
         del wanted
-        if flat.size != 2 * len(batch):
-            raise InvalidInput("each pair must hold two ids")
-        return self.read(lambda: self._counts_present(batch, flat, before))
+        return flat
+
+    def _find_by_table(self, batch: Sequence[tuple[str, str]]) -> np.ndarray | None:
+        """Return the positions of the batch's ids by the id table, or None to use the dict.
+
+        First by object (:meth:`IdTable.find_pairs`: an id that is the very str the table
+        was built from, as ids handed out by the store are, is found without reading it),
+        then by bytes, then the dict for newcomers. None (the dict's path and its errors)
+        for an item that is not a tuple of two, or no table. Raises PersonNotFound for the
+        first unknown id.
+        """
+        table = self._id_table()
+        if table is None:
+            return None
+        flat = None
+        if self._by_object(table, batch):
+            with kernels.PARALLEL:
+                flat = table.find_pairs(batch)
+        if flat is None:
+            flat = self._find_by_bytes(table, batch)
+            if flat is None:
+                return None
+        miss = np.flatnonzero(flat < 0)
+        if not miss.size:
+            return flat
+        if 2 * miss.size > flat.size:
+            by_bytes = self._find_by_bytes(table, batch)
+            if by_bytes is None:
+                return None
+            flat = by_bytes
+        else:
+            found = table.lookup_some([batch[i >> 1][i & 1] for i in miss.tolist()])
+            if found is not None:
+                flat[miss] = found
+        miss = np.flatnonzero(flat < 0)
+        # Newcomers since the table was built, and unknown ids: the dict says which.
+        pos = self.pos
+        for i in miss.tolist():
+            person = batch[i >> 1][i & 1]
+            try:
+                p = pos.get(person)
+            except TypeError:  # unhashable
+                p = None
+            if p is None:
+                raise PersonNotFound(person)
+            flat[i] = p
+        return flat
+
+    def _by_object(self, table: IdTable, batch: Sequence[tuple[str, str]]) -> bool:
+        """Return whether most of a sample of the batch's ids are the table's own objects.
+
+        Ids read from a file or a request are other objects than the graph's: then the pass
+        by address finds none and only costs (5% of 200,000 pairs on LastFM Asia, whose
+        edge list gives every occurrence of an id its own str).
+        """
+        if len(batch) <= 4 * PAIRS_SLICE:
+            return True
+        with kernels.PARALLEL:
+            some = table.find_pairs(batch[:1024])
+        return some is not None and 2 * int(np.count_nonzero(some < 0)) <= some.shape[0]
+
+    def _find_by_bytes(self, table: IdTable, batch: Sequence[tuple[str, str]]) -> np.ndarray | None:
+        """Return the positions of the batch's ids by their bytes (-1: not in the table).
+
+        None for an item that is not a pair of str, or an id holding a NUL.
+        """
+        parts = []
+        # Slice by slice, so each pair and its ids are read from memory once: the shape
+        # check brings a slice's pairs into cache, the join its ids (its list of them is
+        # made and dropped while they are in cache). Flattening the whole batch first, then
+        # joining, then dropping the list read every id three times from memory.
+        for lo in range(0, len(batch), PAIRS_SLICE):
+            part = batch[lo : lo + PAIRS_SLICE]
+            try:
+                if set(map(len, part)) != {2}:
+                    return None
+                parts.append("\x00".join(chain.from_iterable(part)))
+            except TypeError:  # not a pair, not a str
+                return None
+        m = 2 * len(batch)
+        enc = split_ids("\x00".join(parts).encode("utf-8", "surrogatepass"), m)
+        del parts
+        if enc is None:
+            return None
+        if m >= 2 * ID_CHUNK:
+            with kernels.PARALLEL:
+                return table.find(*enc, parallel=True)
+        return table.find(*enc)
+
+    def _id_table(self) -> IdTable | None:
+        """Return the id table, (re)built first if missing or short of many newcomers.
+
+        Built from the dict without the lock and kept only if no write came meanwhile (then
+        None, and this batch uses the dict): a removal must find in the table every id it
+        holds. About 0.85 s at a million people (load 5), once, and again after each
+        ``max(TABLE_SLACK, size / 8)`` newcomers.
+        """
+        table = self._table
+        if table is not None and self._added - self._table_added <= max(
+            TABLE_SLACK, table.size >> 3
+        ):
+            return table
+        v = self.version
+        if v & 1:
+            return table
+        added = self._added
+        try:
+            ids = list(self.pos)
+            where = np.fromiter(self.pos.values(), np.int64, count=len(ids))
+        except (RuntimeError, ValueError):  # a write changed the dict under the read
+            return table
+        if self.version != v:
+            return table
+        fresh = IdTable(ids, where)
+        with self.lock:
+            if self.version != v:
+                return table
+            self._table, self._table_added = fresh, added
+        return fresh
 
     def _counts_present(
-        self, batch: Sequence[tuple[str, str]], flat: np.ndarray, before: int
+        self, batch: Sequence[tuple[str, str]], flat: np.ndarray, removals: int
     ) -> np.ndarray:
-        """Count the pairs of flat's positions, the ids of batch looked up at version ``before``.
+        """Count the pairs of flat's positions, looked up when ``removals`` people were gone.
 
-        If a write came since, someone may have been removed: then the ids are looked up
-        again, which raises PersonNotFound for them.
+        If someone was removed since, a position may be theirs no longer (gone, or a
+        newcomer's): then the ids are looked up again, which raises PersonNotFound for them.
         """
-        if self.version != before and flat.size and (self.rank[flat] < 0).any():
-            flat = self.positions(list(chain.from_iterable(batch)))
+        if self.removals != removals:
+            flat = self._find(batch)
         return self._counts(flat[0::2], flat[1::2])
 
     def freeze(self) -> CSRIndex:

@@ -291,7 +291,9 @@ class MemoryStore:
 
     def mutual_counts(self, pairs: Iterable[tuple[str, str]]) -> list[int]:
         """Count friends in common per pair: the compiled merge when the index is fresh."""
-        batch = list(pairs)
+        # A list is not copied: at 1M pairs the copy's reference counts are a cache miss a
+        # pair (the pairs are read once more, slice by slice, by the index).
+        batch = pairs if isinstance(pairs, list) else list(pairs)
         index = self._index or self.fresh_index()
         if index is not None:
             if len(batch) == 1 and batch[0].__class__ is tuple and len(batch[0]) == 2:

@@ -7,7 +7,10 @@ import threading
 import time
 
 import networkx as nx
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import graphmatch as gm
 from graphmatch.index.live import LiveIndex
@@ -194,3 +197,27 @@ def test_positions_refuse_an_unhashable_id_as_unknown() -> None:
     index = gm.MemoryStore(_graph(), index="off").build_index()
     with pytest.raises(gm.PersonNotFound):
         index.positions(["0", ["not", "an", "id"]])  # type: ignore[list-item]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(st.sets(st.integers(0, 60), max_size=40), min_size=2, max_size=8),
+    data=st.data(),
+)
+def test_the_block_merge_counts_every_common_friend_once(
+    rows: list[set[int]], data: st.DataObject
+) -> None:
+    """Rows of every length around the 4-entry blocks, ties at block ends: set intersection."""
+    from graphmatch.index import kernels
+
+    flat = [sorted(r) for r in rows]
+    deg = np.array([len(r) for r in flat], np.int64)
+    start = np.zeros(len(flat), np.int64)
+    start[1:] = np.cumsum(deg)[:-1]
+    indices = np.array([w for r in flat for w in r], np.int32)
+    pick = st.integers(0, len(rows) - 1)
+    pairs = data.draw(st.lists(st.tuples(pick, pick), min_size=1, max_size=30))
+    a = np.array([x for x, _ in pairs], np.int64)
+    b = np.array([y for _, y in pairs], np.int64)
+    want = [len(rows[x] & rows[y]) for x, y in pairs]
+    assert kernels.mutual_counts(start, deg, indices, a, b).tolist() == want
