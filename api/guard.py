@@ -18,13 +18,15 @@ page gets a Content-Security-Policy allowing only its own origin.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask, Response, request
+from werkzeug.datastructures import Headers
 
 from api.errors import ApiError
 
-__all__ = ["DOCS_CSP", "LOOPBACK_NAMES", "host_allowed", "install_guard"]
+__all__ = ["DOCS_CSP", "LOOPBACK_NAMES", "add_missing", "host_allowed", "install_guard"]
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]"})
 
@@ -42,6 +44,7 @@ _HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
+_HEADER_ITEMS = tuple(_HEADERS.items())
 
 
 def host_allowed(host: str, port: int | None, extra: frozenset[str] = frozenset()) -> bool:
@@ -78,6 +81,27 @@ def host_allowed(host: str, port: int | None, extra: frozenset[str] = frozenset(
     return port is None or given is None or given == port
 
 
+def add_missing(headers: Headers, items: Iterable[tuple[str, str]]) -> None:
+    """Add each header of items that headers lacks, as ``setdefault`` would, in one pass.
+
+    werkzeug's ``setdefault`` (and ``in``) find a missing name by raising and catching an
+    exception, about 3 µs each; a response carries a handful of headers, so one scan of
+    their names is cheaper.
+
+    Examples
+    --------
+    >>> from werkzeug.datastructures import Headers
+    >>> h = Headers([("X-Frame-Options", "SAMEORIGIN")])
+    >>> add_missing(h, [("X-Frame-Options", "DENY"), ("Referrer-Policy", "no-referrer")])
+    >>> h.to_wsgi_list()
+    [('X-Frame-Options', 'SAMEORIGIN'), ('Referrer-Policy', 'no-referrer')]
+    """
+    present = {name.lower() for name, _ in headers}
+    missing = [(k, v) for k, v in items if k.lower() not in present]
+    if missing:
+        headers.extend(missing)
+
+
 def _is_json(mimetype: str) -> bool:
     return mimetype == "application/json" or (
         mimetype.startswith("application/") and mimetype.endswith("+json")
@@ -98,9 +122,10 @@ def install_guard(app: Flask, *, keyless: bool) -> None:
     extra = frozenset(h.lower() for h in app.config.get("ALLOWED_HOSTS") or ())
 
     def before() -> Any:
-        host = request.headers.get("Host", "")
+        req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup
+        environ = req.environ  # not headers.get: a missing header costs an exception there
         served = app.config.get("PORT")  # waitress gives the bound port as a string
-        if not host_allowed(host, int(served) if served else None, extra):
+        if not host_allowed(environ.get("HTTP_HOST", ""), int(served) if served else None, extra):
             raise ApiError(
                 421,
                 "misdirected_request",
@@ -108,25 +133,27 @@ def install_guard(app: Flask, *, keyless: bool) -> None:
                 "add other names to GRAPHMATCH_ALLOWED_HOSTS",
                 {},
             )
-        has_body = bool(request.content_length) or "chunked" in request.headers.get(
-            "Transfer-Encoding", ""
+        if req.method not in _WRITES:
+            return None
+        has_body = bool(req.content_length) or "chunked" in environ.get(
+            "HTTP_TRANSFER_ENCODING", ""
         )
-        if request.method in _WRITES and has_body and not _is_json(request.mimetype):
+        if has_body and not _is_json(req.mimetype):
             raise ApiError(
                 415,
                 "unsupported_media_type",
                 "a request body must be JSON (Content-Type: application/json)",
-                {"content_type": request.mimetype[:100]},
+                {"content_type": req.mimetype[:100]},
             )
         return None
 
     def after(response: Response) -> Response:
         headers = response.headers
-        for name, value in _HEADERS.items():
-            headers.setdefault(name, value)
-        if request.path in ("/docs", "/docs/"):
+        add_missing(headers, _HEADER_ITEMS)
+        path = request.path
+        if path in ("/docs", "/docs/"):
             headers["Content-Security-Policy"] = DOCS_CSP
-        elif not request.path.startswith("/static/"):
+        elif not path.startswith("/static/"):
             # Answers name people and their friends: no cache on the way may keep them.
             headers["Cache-Control"] = "no-store"
         return response

@@ -41,6 +41,7 @@ from flask import Flask, Response, g, request
 
 from api.app import open_configured_store
 from api.errors import ApiError
+from api.guard import add_missing
 from api.server import RefusedToServe, serve_settings
 from graphmatch import GraphMatchError, GraphStore, JournalCorrupt
 from graphmatch.stores import JournaledStore, JournalFollower
@@ -57,6 +58,7 @@ __all__ = [
 
 POSITION = "Graphmatch-Position"
 MIN_POSITION = "Graphmatch-Min-Position"
+_MIN_POSITION_ENV = "HTTP_GRAPHMATCH_MIN_POSITION"
 WORKER = "Graphmatch-Worker"
 #: On an answer a follower forwarded from the writer: the follower's number.
 VIA = "Graphmatch-Via"
@@ -138,7 +140,8 @@ class WorkerRole:
                 return follower.position
 
             def before() -> Any:
-                if request.method not in _READS or _WRITER_ONLY.match(request.path):
+                req = request._get_current_object()  # type: ignore[attr-defined]
+                if req.method not in _READS or _WRITER_ONLY.match(req.path):
                     return self._forward()
                 wanted = _min_position()
                 if wanted is not None:
@@ -179,13 +182,17 @@ class WorkerRole:
 
             app.before_request(check)
 
+        stateless = self.kind == "stateless"
+
         def after(response: Response) -> Response:
-            response.headers.setdefault(WORKER, index)
-            if self.kind != "stateless":
-                # A read includes every write up to the position when it began; a write's
-                # answer, the position after it (which includes it).
-                start = g.get("graphmatch_position") if request.method in _READS else None
-                response.headers.setdefault(POSITION, str(position() if start is None else start))
+            if stateless:
+                add_missing(response.headers, ((WORKER, index),))
+                return response
+            # A read includes every write up to the position when it began; a write's
+            # answer, the position after it (which includes it).
+            start = g.get("graphmatch_position") if request.method in _READS else None
+            at = str(position() if start is None else start)
+            add_missing(response.headers, ((WORKER, index), (POSITION, at)))
             return response
 
         app.after_request(after)
@@ -231,7 +238,7 @@ class WorkerRole:
 
 def _min_position() -> int | None:
     """Return the request's Graphmatch-Min-Position (None without one; 400 if malformed)."""
-    raw = request.headers.get(MIN_POSITION)
+    raw = request.environ.get(_MIN_POSITION_ENV)  # not headers.get: a miss costs an exception
     if raw is None:
         return None
     if not raw.strip().isdigit() or len(raw.strip()) > 20:

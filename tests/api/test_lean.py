@@ -1,0 +1,219 @@
+"""The per-request cuts (issue 17): the same answers, headers and log lines, for less work.
+
+The oracle is the standard library: every body :mod:`api.jsonio` writes must parse to what
+``json.dumps`` (Flask's default provider) would have written, with orjson and without it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import networkx as nx
+import pytest
+from flask import Flask, session
+from flask.json.provider import DefaultJSONProvider
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import graphmatch as gm
+from api import accesslog, jsonio
+from api.app import ApiFlask, create_app
+from api.guard import add_missing
+from api.routing import _bookmark_header
+
+
+@contextmanager
+def without_orjson(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Run the block as if the api extra's orjson were not installed."""
+    with monkeypatch.context() as m:
+        m.setattr(jsonio, "orjson", None)
+        yield
+
+
+def stdlib(value: Any) -> Any:
+    """Return value as Flask's default provider writes it, parsed back."""
+    provider = DefaultJSONProvider(Flask("oracle"))
+    provider.sort_keys = False
+    return json.loads(provider.dumps(value))
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()  # past 64 bits too: orjson refuses them, the fallback writes them
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),  # lone surrogates included: orjson refuses them too
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_dumps_bytes_writes_what_the_standard_library_writes(value: Any) -> None:
+    out = jsonio.dumps_bytes(value, DefaultJSONProvider.default)
+    assert json.loads(out) == stdlib(value)
+    assert not out.endswith(b"\n")
+    assert jsonio.dumps_bytes(value, newline=True) == out + b"\n"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"big": 2**70, "neg": -(2**65)},
+        {"s": "x\ud800y"},
+        {1: "int key", "b": [1.5, 1e-7, 1e22]},
+        {"when": dt.datetime(2026, 12, 1, 8, 14, tzinfo=dt.UTC), "day": dt.date(2026, 1, 2)},
+        {"u": uuid.UUID(int=7)},
+        {"é": "ü", "emoji": "\U0001f600"},
+    ],
+)
+def test_edge_values_match_the_default_provider_with_and_without_orjson(
+    value: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = stdlib(value)
+    assert json.loads(jsonio.dumps_bytes(value, DefaultJSONProvider.default)) == expected
+    with without_orjson(monkeypatch):
+        fallback = jsonio.dumps_bytes(value, DefaultJSONProvider.default)
+    assert json.loads(fallback) == expected
+
+
+def test_dates_keep_flasks_http_format() -> None:
+    when = dt.datetime(2026, 12, 1, 8, 14, 10, tzinfo=dt.UTC)
+    out = jsonio.dumps_bytes({"t": when}, DefaultJSONProvider.default)
+    assert json.loads(out) == {"t": "Tue, 01 Dec 2026 08:14:10 GMT"}
+
+
+def test_what_neither_encoder_knows_is_a_type_error() -> None:
+    with pytest.raises(TypeError):
+        jsonio.dumps_bytes({"x": object()}, DefaultJSONProvider.default)
+
+
+def network() -> gm.MemoryStore:
+    G = nx.barabasi_albert_graph(300, 4, seed=3)
+    return gm.MemoryStore(nx.relabel_nodes(G, str))
+
+
+@pytest.mark.parametrize("orjson", [True, False])
+def test_suggestions_over_http_are_the_matchers(
+    orjson: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = network()
+    matcher = gm.Matcher(store)
+    client = create_app({"TESTING": True}, store=store).test_client()
+    with monkeypatch.context() as m:
+        if not orjson:
+            m.setattr(jsonio, "orjson", None)
+        for pid in ["0", "1", "17", "299"]:
+            r = client.get(f"/v1/people/{pid}/suggestions?limit=7&score=adamic_adar")
+            assert r.status_code == 200 and r.mimetype == "application/json"
+            assert r.data.endswith(b"}\n")
+            expected = [s.as_dict() for s in matcher.suggest(pid, 7, "adamic_adar")]
+            assert json.loads(r.data) == {"suggestions": expected}
+            assert [tuple(s["mutual"]) for s in r.get_json()["suggestions"]] == [
+                tuple(s["mutual"]) for s in expected
+            ]
+        # Errors are JSON through the same provider.
+        r = client.get("/v1/people/nobody/suggestions")
+        assert r.status_code == 404 and r.get_json()["code"] == "person_not_found"
+
+
+def test_debug_answers_stay_indented() -> None:
+    app = create_app({"TESTING": True}, store=gm.MemoryStore())
+    app.debug = True
+    body = app.test_client().get("/healthz").data
+    assert body == b'{\n  "status": "ok"\n}\n'
+
+
+def test_ensure_sync_asks_once_per_function(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = ApiFlask("t")
+    asked: list[Any] = []
+    real = __import__("inspect").iscoroutinefunction
+
+    def counting(func: Any) -> bool:
+        asked.append(func)
+        return real(func)
+
+    monkeypatch.setattr("api.app.inspect.iscoroutinefunction", counting)
+
+    def view() -> str:
+        return "ok"
+
+    assert app.ensure_sync(view) is view
+    assert app.ensure_sync(view) is view
+    assert asked == [view]
+
+
+def test_a_coroutine_view_is_still_made_sync_as_flask_does() -> None:
+    async def view() -> str:
+        return "ok"
+
+    ours, flasks = ApiFlask("a"), Flask("b")
+    try:
+        expected: Any = flasks.ensure_sync(view)
+    except RuntimeError as exc:  # Flask's async views need the asgiref extra
+        with pytest.raises(RuntimeError, match=str(exc)[:30]):
+            ours.ensure_sync(view)
+        return
+    assert ours.ensure_sync(view) is not view and callable(expected)
+
+
+def test_no_session_is_opened_and_none_can_be_written() -> None:
+    app = create_app({"TESTING": True, "SECRET_KEY": "s" * 32}, store=gm.MemoryStore())
+    with app.test_request_context("/healthz"):
+        app.preprocess_request()
+        from flask.globals import request_ctx
+
+        assert app.session_interface.is_null_session(request_ctx.session)
+        with pytest.raises(RuntimeError):
+            session["x"] = 1
+    r = app.test_client().get("/healthz")
+    assert "Set-Cookie" not in r.headers
+
+
+class CausalStore(gm.MemoryStore):
+    """A memory store that says it has causal scopes (as the Neo4j store does)."""
+
+    def causal(self, bookmarks: list[str]) -> Any:  # pragma: no cover - never entered here
+        raise NotImplementedError
+
+
+@pytest.mark.parametrize(("store", "hooks"), [(gm.MemoryStore(), 0), (CausalStore(), 1)])
+def test_the_bookmark_hook_runs_once_and_only_over_a_causal_store(
+    store: gm.MemoryStore, hooks: int
+) -> None:
+    app = create_app({"TESTING": True}, store=store)
+    every = [f for funcs in app.after_request_funcs.values() for f in funcs]
+    assert every.count(_bookmark_header) == hooks
+
+
+def test_add_missing_keeps_what_is_set_and_adds_in_order() -> None:
+    from werkzeug.datastructures import Headers
+
+    h = Headers([("content-type", "application/json"), ("x-frame-options", "SAMEORIGIN")])
+    add_missing(h, [("X-Frame-Options", "DENY"), ("A", "1"), ("Content-Type", "x"), ("B", "2")])
+    assert h.to_wsgi_list() == [
+        ("content-type", "application/json"),
+        ("x-frame-options", "SAMEORIGIN"),
+        ("A", "1"),
+        ("B", "2"),
+    ]
+
+
+@pytest.mark.parametrize("orjson", [True, False])
+def test_access_log_lines_are_ascii_json(orjson: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    fields = {"path": "/v1/people/Ren\u00e9e\u2028x\x1b", "status": 200, "duration_ms": 0.125}
+    with monkeypatch.context() as m:
+        if not orjson:
+            m.setattr(jsonio, "orjson", None)
+        line = jsonio.dumps_line(fields)
+    assert line.isascii() and "\n" not in line
+    assert json.loads(line) == fields
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/\u00e9", "graphmatch.request_id": "r1"}
+    logged = json.loads(accesslog._line(environ, {"status": 404}, 0.0, 12))
+    assert logged["path"] == "/\u00e9" and logged["request_id"] == "r1"
