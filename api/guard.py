@@ -97,9 +97,9 @@ def add_missing(headers: Headers, items: Iterable[tuple[str, str]]) -> None:
     [('X-Frame-Options', 'SAMEORIGIN'), ('Referrer-Policy', 'no-referrer')]
     """
     present = {name.lower() for name, _ in headers}
-    missing = [(k, v) for k, v in items if k.lower() not in present]
-    if missing:
-        headers.extend(missing)
+    for name, value in items:
+        if name.lower() not in present:
+            headers.add(name, value)
 
 
 def _is_json(mimetype: str) -> bool:

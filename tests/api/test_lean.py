@@ -217,3 +217,53 @@ def test_access_log_lines_are_ascii_json(orjson: bool, monkeypatch: pytest.Monke
     environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/\u00e9", "graphmatch.request_id": "r1"}
     logged = json.loads(accesslog._line(environ, {"status": 404}, 0.0, 12))
     assert logged["path"] == "/\u00e9" and logged["request_id"] == "r1"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(0, 2**31),
+    st.sampled_from(["cn_ra", "adamic_adar", "jaccard", "common_neighbors"]),
+    st.integers(0, 6),
+)
+def test_an_explicit_explain_takes_the_latency_path_with_the_same_answer(
+    seed: int, score: str, explain: int
+) -> None:
+    # The HTTP view always passes explain; the matcher's pushed-down path must answer it as
+    # the plain path (every score from the store's reads, no kernel) does.
+    G = nx.relabel_nodes(nx.gnp_random_graph(40, 0.12, seed=seed), str)
+    fast = gm.Matcher(gm.MemoryStore(G))
+    plain = gm.Matcher(gm.MemoryStore(G.copy()), push_down=False)
+    for pid in ["0", "7", "39"]:
+        got = fast.suggest(pid, 10, score, explain=explain)
+        assert got == plain.suggest(pid, 10, score, explain=explain)
+        assert all(len(s.mutual) <= explain for s in got)
+    with pytest.raises(gm.PersonNotFound):
+        fast.suggest("nobody", 10, score, explain=explain)
+
+
+def test_the_view_reaches_the_stores_suggestion_builder(monkeypatch: pytest.MonkeyPatch) -> None:
+    store = network()
+    calls: list[int] = []
+    real = store.top_candidates_as
+
+    def counting(*args: Any) -> Any:
+        calls.append(args[3])
+        return real(*args)
+
+    monkeypatch.setattr(store, "top_candidates_as", counting)
+    client = create_app({"TESTING": True}, store=store).test_client()
+    assert client.get("/v1/people/3/suggestions?explain=2").status_code == 200
+    assert calls == [2]
+
+
+def test_a_loaded_query_is_kept_but_never_shared() -> None:
+    from api.models import SUGGESTIONS_QUERY
+    from api.schema import ValidationFailed, load_query
+
+    first = load_query(SUGGESTIONS_QUERY, {"limit": "5"})
+    first["limit"] = 99
+    again = load_query(SUGGESTIONS_QUERY, {"limit": "5"})
+    assert again["limit"] == 5 and again is not first
+    for _ in range(2):  # a refusal is not kept: it is refused again
+        with pytest.raises(ValidationFailed):
+            load_query(SUGGESTIONS_QUERY, {"limit": "0"})
