@@ -30,6 +30,7 @@ from api.auth import KeyRing
 from api.errors import register_error_handlers
 from api.guard import install_guard
 from api.jsonio import ApiJSONProvider
+from api.lean import LeanReads
 from api.limits import install_limits
 from api.openapi import build_openapi
 from api.routing import ApiBlueprint, Services, install_bookmarks
@@ -180,7 +181,10 @@ def create_app(config: Mapping[str, Any] | None = None, store: GraphStore | None
     # Refusals first (shed, rate limits, Host, content type): they must cost less than work.
     install_limits(app, keys)
     install_guard(app, keyless=not keys.enabled and not settings["OPEN"])
-    app.wsgi_app = AccessLog(app.wsgi_app)  # type: ignore[method-assign]
+    # The lean path inside the access log: its answers are logged like any other.
+    lean = LeanReads(app, app.wsgi_app)
+    app.extensions["graphmatch.lean"] = lean
+    app.wsgi_app = AccessLog(lean)  # type: ignore[method-assign]
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
     install_bookmarks(app, store)

@@ -18,6 +18,7 @@ page gets a Content-Security-Policy allowing only its own origin.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -25,6 +26,7 @@ from flask import Flask, Response, request
 from werkzeug.datastructures import Headers
 
 from api.errors import ApiError
+from api.hooks import NotLean, lean_hooks
 
 __all__ = ["DOCS_CSP", "LOOPBACK_NAMES", "add_missing", "host_allowed", "install_guard"]
 
@@ -108,6 +110,16 @@ def _is_json(mimetype: str) -> bool:
     )
 
 
+def by_path(path: str) -> list[tuple[str, str]]:
+    """Return the headers an answer on path gets set (replacing any): CSP, or no-store."""
+    if path in ("/docs", "/docs/"):
+        return [("Content-Security-Policy", DOCS_CSP)]
+    if not path.startswith("/static/"):
+        # Answers name people and their friends: no cache on the way may keep them.
+        return [("Cache-Control", "no-store")]
+    return []
+
+
 def install_guard(app: Flask, *, keyless: bool) -> None:
     """Register the Host and content-type checks (keyless servers) and the security headers.
 
@@ -121,10 +133,9 @@ def install_guard(app: Flask, *, keyless: bool) -> None:
     """
     extra = frozenset(h.lower() for h in app.config.get("ALLOWED_HOSTS") or ())
 
-    def before() -> Any:
-        req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup
-        environ = req.environ  # not headers.get: a missing header costs an exception there
+    def check_host(environ: dict[str, Any], path: str) -> None:
         served = app.config.get("PORT")  # waitress gives the bound port as a string
+        # Not headers.get: a missing header costs an exception there.
         if not host_allowed(environ.get("HTTP_HOST", ""), int(served) if served else None, extra):
             raise ApiError(
                 421,
@@ -133,6 +144,14 @@ def install_guard(app: Flask, *, keyless: bool) -> None:
                 "add other names to GRAPHMATCH_ALLOWED_HOSTS",
                 {},
             )
+        if environ.get("REQUEST_METHOD") in _WRITES:
+            raise NotLean  # the body checks below need werkzeug's request
+
+    def before() -> Any:
+        req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup
+        environ = req.environ
+        with contextlib.suppress(NotLean):
+            check_host(environ, req.path)
         if req.method not in _WRITES:
             return None
         has_body = bool(req.content_length) or "chunked" in environ.get(
@@ -150,13 +169,15 @@ def install_guard(app: Flask, *, keyless: bool) -> None:
     def after(response: Response) -> Response:
         headers = response.headers
         add_missing(headers, _HEADER_ITEMS)
-        path = request.path
-        if path in ("/docs", "/docs/"):
-            headers["Content-Security-Policy"] = DOCS_CSP
-        elif not path.startswith("/static/"):
-            # Answers name people and their friends: no cache on the way may keep them.
-            headers["Cache-Control"] = "no-store"
+        for name, value in by_path(request.path):
+            headers[name] = value
         return response
+
+    def security(environ: dict[str, Any], path: str, status: int) -> list[tuple[str, str]]:
+        return [*_HEADER_ITEMS, *by_path(path)]
+
+    lean_hooks(before, check_host)
+    lean_hooks(after, security)
 
     if keyless:
         app.before_request(before)

@@ -93,6 +93,10 @@ class Operation:
     path_params: dict[str, str] = field(default_factory=dict)
     #: The blueprint's name: ``f"{blueprint}.{endpoint}"`` is the Flask endpoint.
     blueprint: str = ""
+    #: ``prepare(path_kwargs, environ, query_args, services) -> kwargs``: the view's checks.
+    prepare: Callable[..., dict[str, Any]] | None = field(default=None, compare=False, repr=False)
+    #: ``lean(services, **kwargs) -> dict``: the answer, for :mod:`api.lean` (GETs only).
+    lean: Callable[..., dict[str, Any]] | None = field(default=None, compare=False, repr=False)
 
 
 def _reject_constant(name: str) -> Any:
@@ -254,6 +258,7 @@ class ApiBlueprint(Blueprint):
         description: str = "",
         path_params: dict[str, str] | None = None,
         extra_rules: tuple[str, ...] = (),
+        lean: Callable[..., dict[str, Any]] | None = None,
     ) -> Callable[[View], View]:
         """Declare one endpoint.
 
@@ -277,6 +282,10 @@ class ApiBlueprint(Blueprint):
             Descriptions of the path parameters.
         extra_rules : tuple of str
             Other rules routed to the same view but not documented (aliases).
+        lean : callable, optional
+            For a GET without a body: ``lean(services, **kwargs) -> dict``, the JSON answer
+            the view returns (the view calls it), so :mod:`api.lean` can answer the request
+            without Flask after the same checks.
 
         Returns
         -------
@@ -284,26 +293,32 @@ class ApiBlueprint(Blueprint):
             The decorator.
         """
 
+        def prepare(
+            kwargs: dict[str, Any], environ: dict[str, Any], args: dict[str, str], found: Services
+        ) -> dict[str, Any]:
+            """Check the path ids, the key's scope and the query; return the view's kwargs."""
+            check_path_ids(kwargs)
+            if scope is not None:
+                found.keys.check(
+                    environ.get("HTTP_AUTHORIZATION"), environ.get("HTTP_X_API_KEY"), scope
+                )
+            if query is not None:
+                kwargs["query"] = load_query(query, args)
+            elif args:
+                extra = [{"path": f"/{k}", "message": "is not allowed"} for k in args]
+                raise ApiError(
+                    422,
+                    "validation_failed",
+                    "this endpoint takes no query parameters",
+                    {"errors": extra},
+                )
+            return kwargs
+
         def decorator(view: View) -> View:
             @functools.wraps(view)
             def wrapped(**kwargs: Any) -> ResponseReturnValue:
-                check_path_ids(kwargs)
                 found = services()
-                if scope is not None:
-                    environ = request.environ
-                    found.keys.check(
-                        environ.get("HTTP_AUTHORIZATION"), environ.get("HTTP_X_API_KEY"), scope
-                    )
-                if query is not None:
-                    kwargs["query"] = load_query(query, request.args.to_dict(flat=True))
-                elif request.args:
-                    extra = [{"path": f"/{k}", "message": "is not allowed"} for k in request.args]
-                    raise ApiError(
-                        422,
-                        "validation_failed",
-                        "this endpoint takes no query parameters",
-                        {"errors": extra},
-                    )
+                prepare(kwargs, request.environ, request.args.to_dict(flat=True), found)
                 if body is not None:
                     kwargs["body"] = body.load(json_body())
                 causal = getattr(found.store, "causal", None)
@@ -329,6 +344,8 @@ class ApiBlueprint(Blueprint):
                     tag=self.tag,
                     path_params=path_params or {},
                     blueprint=self.name,
+                    prepare=prepare,
+                    lean=lean,
                 )
             )
             return wrapped

@@ -267,3 +267,143 @@ def test_a_loaded_query_is_kept_but_never_shared() -> None:
     for _ in range(2):  # a refusal is not kept: it is refused again
         with pytest.raises(ValidationFailed):
             load_query(SUGGESTIONS_QUERY, {"limit": "0"})
+
+
+# -- the lean path (api.lean) -------------------------------------------------------------------
+def _answer(app: Flask, path: str, headers: dict[str, str] | None = None) -> tuple[Any, ...]:
+    """Return status, body and headers (less the request id) of one GET."""
+    r = app.test_client().get(path, headers=headers or {})
+    kept = sorted((k.lower(), v) for k, v in r.headers.items() if k.lower() != "x-request-id")
+    return r.status_code, r.data, kept
+
+
+def _flask_only(app: Flask) -> Flask:
+    """Turn app's lean path off the way an unknown hook does (a hook without a twin)."""
+    app.before_request(lambda: None)
+    return app
+
+
+def _pair(**config: Any) -> tuple[Flask, Flask]:
+    store = network()
+    make = lambda: create_app({"TESTING": True, **config}, store=store)  # noqa: E731
+    return make(), _flask_only(make())
+
+
+LEAN_CASES = [
+    "/v1/people/5/suggestions",
+    "/v1/people/5/suggestions?limit=3&score=jaccard&explain=1",
+    "/v1/people/5/suggestions?limit=3&limit=9",  # the first value wins, as in werkzeug
+    "/v1/people/5/suggestions?max_degree=40",
+    "/v1/people/nobody/suggestions",  # 404 from Flask after the lean path gave up
+    "/v1/people/5/suggestions?limit=0",  # 422
+    "/v1/people/5/suggestions?limit=abc",
+    "/v1/people/5/suggestions?color=red",
+    "/v1/people/5/suggestions?score=nope",
+    "/v1/people/5/suggestions?limit=%33",  # escapes: Flask's parsing
+    "/v1/people/5/suggestions?limit=3&",
+    "/v1/people/5/suggestions/",
+    "/v1/people/%C3%A9/suggestions",
+    "/v1/people/5/suggestions?explain=200",
+]
+
+
+@pytest.mark.parametrize("path", LEAN_CASES)
+def test_the_lean_path_answers_as_flask_does(path: str) -> None:
+    lean, flask_only = _pair()
+    assert _answer(lean, path) == _answer(flask_only, path)
+    assert flask_only.extensions["graphmatch.lean"].served == 0
+
+
+def test_plain_suggestion_reads_take_the_lean_path_and_others_do_not() -> None:
+    app, _ = _pair()
+    client, lean = app.test_client(), app.extensions["graphmatch.lean"]
+    assert client.get("/v1/people/5/suggestions?limit=3").status_code == 200
+    assert lean.served == 1
+    for request in [
+        lambda: client.get("/v1/people/5/suggestions?limit=%33"),
+        lambda: client.head("/v1/people/5/suggestions"),
+        lambda: client.get("/v1/people/5/suggestions", headers={"Graphmatch-Min-Position": "0"}),
+        lambda: client.get("/v1/people/5/suggestions", data=b"{}"),
+        lambda: client.get("/v1/people/nobody/suggestions"),
+        lambda: client.get("/v1/people/5/friends"),
+    ]:
+        request()
+    assert lean.served == 1
+
+
+def test_a_hook_without_a_twin_turns_the_lean_path_off() -> None:
+    app, _ = _pair()
+    ran: list[str] = []
+    app.before_request(lambda: ran.append("hook") and None)
+    assert app.test_client().get("/v1/people/5/suggestions").status_code == 200
+    assert ran == ["hook"] and app.extensions["graphmatch.lean"].served == 0
+
+
+def test_keys_are_checked_and_failures_counted_once_on_the_lean_path() -> None:
+    config = {"API_KEYS": "good:read", "AUTH_FAILURES_PER_MIN": 3}
+    lean, flask_only = _pair(**config)
+    for app in (lean, flask_only):
+        client = app.test_client()
+        ok = client.get("/v1/people/5/suggestions", headers={"X-API-Key": "good"})
+        assert ok.status_code == 200
+        statuses = [
+            client.get("/v1/people/5/suggestions", headers={"X-API-Key": "bad"}).status_code
+            for _ in range(4)
+        ]
+        assert statuses == [401, 401, 401, 429]
+    assert lean.extensions["graphmatch.lean"].served == 1
+
+
+def test_a_request_flask_finishes_takes_its_rate_token_once() -> None:
+    # Capacity 3 (1/s for 3 s); four 404s: the fourth is refused, not the second.
+    config = {"RATE_PER_ADDRESS": 1, "RATE_BURST_S": 3, "RATE_LIMIT_LOOPBACK": True}
+    lean, _ = _pair(**config)
+    client = lean.test_client()
+    statuses = [client.get("/v1/people/nobody/suggestions").status_code for _ in range(4)]
+    assert statuses == [404, 404, 404, 429]
+
+
+def test_a_shed_request_is_refused_on_the_lean_path_too() -> None:
+    from api.limits import clear_shed, mark_shed
+
+    app, _ = _pair()
+    mark_shed("queue_wait")
+    try:
+        r = app.test_client().get("/v1/people/5/suggestions")
+    finally:
+        clear_shed()
+    assert r.status_code == 503 and r.get_json()["details"] == {"reason": "queue_wait"}
+
+
+def test_the_host_check_holds_on_the_lean_path() -> None:
+    lean, flask_only = _pair()
+    for app in (lean, flask_only):
+        app.config["PORT"] = 8080
+    for host in ["127.0.0.1:8080", "evil.example:8080", "localhost:9"]:
+        headers = {"Host": host}
+        path = "/v1/people/5/suggestions"
+        assert _answer(lean, path, headers) == _answer(flask_only, path, headers)
+    assert lean.extensions["graphmatch.lean"].served == 1
+
+
+def test_a_writer_worker_answers_with_its_position_on_the_lean_path(tmp_path: Any) -> None:
+    from api.workers import WorkerRole
+    from graphmatch.stores import JournaledStore
+
+    apps = []
+    for name in ("lean", "flask"):
+        store = JournaledStore(gm.MemoryStore(), tmp_path / name)
+        store.add_friendships([("a", "b"), ("b", "c"), ("c", "d")])
+        app = create_app({"TESTING": True}, store=store)
+        WorkerRole(index=0, kind="writer", sockets=[], public_port=0).install(app, store)
+        apps.append(app if name == "lean" else _flask_only(app))
+    try:
+        got = [_answer(app, "/v1/people/a/suggestions") for app in apps]
+        position = str(apps[0].extensions["graphmatch"].store.position)
+    finally:
+        for app in apps:
+            app.extensions["graphmatch"].store.close()
+    assert got[0] == got[1]
+    assert ("graphmatch-worker", "0") in got[0][2]
+    assert ("graphmatch-position", position) in got[0][2]
+    assert apps[0].extensions["graphmatch.lean"].served == 1
