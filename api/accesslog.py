@@ -16,7 +16,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import itertools
-import json
 import logging
 import os
 import re
@@ -26,6 +25,8 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import IO, Any
+
+from api.jsonio import dumps_line
 
 __all__ = ["REQUEST_ID_HEADER", "AccessLog", "DroppingQueueHandler", "configure", "logger"]
 
@@ -120,7 +121,7 @@ class AccessLog:
 
 def _line(environ: dict[str, Any], seen: dict[str, Any], started: float, sent: int) -> str:
     """Return the access log line of a request that is done."""
-    return json.dumps(
+    return dumps_line(
         {
             "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "request_id": environ["graphmatch.request_id"],
@@ -131,8 +132,7 @@ def _line(environ: dict[str, Any], seen: dict[str, Any], started: float, sent: i
             "status": seen["status"],
             "duration_ms": round((time.perf_counter() - started) * 1000, 3),
             "bytes": sent,
-        },
-        ensure_ascii=True,
+        }
     )
 
 

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from api.errors import ApiError
 from api.models import MUTUAL, MUTUAL_QUERY, RANK_REQUEST, SUGGESTIONS, SUGGESTIONS_QUERY
-from api.routing import ApiBlueprint, matcher, store
+from api.routing import ApiBlueprint, Services, matcher, services, store
 from api.viewer import current_viewer
 from graphmatch import PersonNotFound
 
@@ -40,9 +40,22 @@ def mutual(person_id: str, other_id: str, query: dict[str, Any]) -> ResponseRetu
     return {"count": m.count, "people": m.people, "hidden": m.hidden, "exact": m.exact}
 
 
+def _suggestions(found: Services, person_id: str, query: dict[str, Any]) -> dict[str, Any]:
+    """Rank person_id's suggestions: the answer of the view and of its lean path."""
+    ranked = found.matcher.suggest(
+        person_id,
+        limit=query["limit"],
+        score=query["score"],
+        max_degree=query.get("max_degree"),
+        explain=query["explain"],
+    )
+    return {"suggestions": [s.as_dict() for s in ranked]}
+
+
 @bp.operation(
     "GET",
     "/people/<person_id>/suggestions",
+    lean=_suggestions,
     summary="People this person may know, best first",
     query=SUGGESTIONS_QUERY,
     responses={200: ("Ranked suggestions with their mutual friends", SUGGESTIONS)},
@@ -52,14 +65,7 @@ def mutual(person_id: str, other_id: str, query: dict[str, Any]) -> ResponseRetu
     ),
 )
 def suggestions(person_id: str, query: dict[str, Any]) -> ResponseReturnValue:
-    found = matcher().suggest(
-        person_id,
-        limit=query["limit"],
-        score=query["score"],
-        max_degree=query.get("max_degree"),
-        explain=query["explain"],
-    )
-    return {"suggestions": [s.as_dict() for s in found]}
+    return _suggestions(services(), person_id, query)
 
 
 @bp.operation(

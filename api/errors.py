@@ -33,6 +33,7 @@ says 501, see :func:`_execute_json_error`) with the same JSON body.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -42,6 +43,7 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import RequestRedirect
 
+from api.hooks import lean_hooks
 from api.schema import ValidationFailed
 from graphmatch import (
     EventNotFound,
@@ -146,14 +148,24 @@ def register_error_handlers(app: Flask) -> None:
     # redirect, and "/v1/people/0/" stays a 404 rather than an alias.)
     app.url_map.merge_slashes = False
 
-    @app.before_request
     def _no_redirects() -> None:
         # Rules bound before the settings above (Flask's static route) may still ask for a
         # redirect; Flask returns those as HTML without calling any error handler.
         if isinstance(request.routing_exception, RequestRedirect):
             raise NotFound()
 
+    def _routed(environ: dict[str, Any], path: str) -> None:
+        # The lean path answers only paths one of its rules matches exactly: never a redirect.
+        return None
+
+    app.before_request(lean_hooks(_no_redirects, _routed))
+
+    def _not_options(environ: dict[str, Any], path: str, status: int) -> list[tuple[str, str]]:
+        # _options changes automatic OPTIONS answers only; the lean path answers GETs.
+        return []
+
     @app.after_request
+    @functools.partial(lean_hooks, check=_not_options)
     def _options(response: Response) -> Response:
         # Flask's automatic OPTIONS answer is an empty 200 labelled text/html.
         if request.method == "OPTIONS" and response.status_code == 200:

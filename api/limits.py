@@ -19,6 +19,7 @@ a request that waited too long for a worker thread, or arrived past the connecti
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import math
@@ -32,11 +33,15 @@ from flask import Flask, Response, request
 
 from api.auth import KeyRing, presented_key
 from api.errors import ApiError
+from api.hooks import lean_hooks
 
 __all__ = ["TokenBuckets", "clear_shed", "install_limits", "mark_shed", "shed_reason"]
 
 #: Paths no limit applies to: probes must keep answering while the server sheds load.
 EXEMPT = frozenset({"/healthz"})
+#: Set in the WSGI environ once a request has taken its tokens: a request tried on the lean
+#: path (:mod:`api.lean`) and then answered by Flask is counted once.
+TAKEN = "graphmatch.limits_taken"
 
 _shed = threading.local()
 
@@ -132,7 +137,9 @@ class TokenBuckets:
         return (cost - tokens) / self.rate if self.rate > 0 else math.inf
 
 
+@functools.lru_cache(maxsize=4096)
 def _is_loopback(address: str) -> bool:
+    """Return whether address is a loopback address (kept: parsing it was 2 µs a request)."""
     try:
         return ipaddress.ip_address(address).is_loopback
     except ValueError:
@@ -186,9 +193,9 @@ def install_limits(app: Flask, keys: KeyRing) -> None:
         "auth_failures": wrong,
     }
 
-    def before() -> Any:
-        if request.path in EXEMPT:
-            return None
+    def check(environ: dict[str, Any], path: str) -> None:
+        if path in EXEMPT:
+            return
         reason = shed_reason()
         if reason is not None:
             # Past the connection cap the server also closes the socket (api.overload).
@@ -199,7 +206,13 @@ def install_limits(app: Flask, keys: KeyRing) -> None:
                 {"reason": reason},
                 {"Retry-After": retry_s},
             )
-        address = request.remote_addr or ""
+        if environ.get(TAKEN):
+            return  # this request already passed (api.lean tried it first): count it once
+        take(environ)
+        environ[TAKEN] = True
+
+    def take(environ: dict[str, Any]) -> None:
+        address = environ.get("REMOTE_ADDR") or ""
         if wrong is not None:
             wait = wrong.wait(address)
             if wait:
@@ -209,11 +222,12 @@ def install_limits(app: Flask, keys: KeyRing) -> None:
             if wait:
                 raise _limited("address", wait)
         if key_buckets is None and viewer_buckets is None:
-            return None
-        api_key = request.headers.get("X-API-Key")
-        key = presented_key(request.headers.get("Authorization"), api_key)
+            return
+        # Not headers.get: a missing header costs an exception there.
+        api_key = environ.get("HTTP_X_API_KEY")
+        key = presented_key(environ.get("HTTP_AUTHORIZATION"), api_key)
         if not key:
-            return None
+            return
         # As api.auth decides: a JWT-shaped Bearer (no X-API-Key) is a viewer token.
         bearer = not (api_key or "").strip()
         person = keys.subject_of(key) if keys.tokens and bearer else None
@@ -224,12 +238,22 @@ def install_limits(app: Flask, keys: KeyRing) -> None:
             wait = key_buckets.take(_key_id(key))
             if wait:
                 raise _limited("key", wait)
+
+    def before() -> Any:
+        req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup
+        check(req.environ, req.path)
         return None
 
+    def count(environ: dict[str, Any], path: str, status: int) -> list[tuple[str, str]]:
+        if wrong is not None and status == 401:
+            wrong.take(environ.get("REMOTE_ADDR") or "")
+        return []
+
     def after(response: Response) -> Response:
-        if wrong is not None and response.status_code == 401:
-            wrong.take(request.remote_addr or "")
+        count(request.environ, request.path, response.status_code)
         return response
 
+    lean_hooks(before, check)
+    lean_hooks(after, count)
     app.before_request_funcs.setdefault(None, []).insert(0, before)
     app.after_request(after)

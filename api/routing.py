@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 
 from api.auth import KeyRing
@@ -33,6 +33,7 @@ __all__ = [
     "Operation",
     "Services",
     "check_path_ids",
+    "install_bookmarks",
     "json_body",
     "matcher",
     "services",
@@ -44,6 +45,9 @@ View = Callable[..., ResponseReturnValue]
 #: Over Neo4j: on a write's answer, the bookmark of its transaction; on a request, bookmarks
 #: (comma-separated) its reads must wait for. Read your writes across stateless replicas.
 BOOKMARK = "Graphmatch-Bookmark"
+# Headers are read from the WSGI environ: werkzeug's ``headers.get`` builds an exception
+# for every header a request lacks (about 5 µs each, several per request).
+_BOOKMARK_ENV = "HTTP_GRAPHMATCH_BOOKMARK"
 
 
 @dataclass
@@ -89,6 +93,10 @@ class Operation:
     path_params: dict[str, str] = field(default_factory=dict)
     #: The blueprint's name: ``f"{blueprint}.{endpoint}"`` is the Flask endpoint.
     blueprint: str = ""
+    #: ``prepare(path_kwargs, environ, query_args, services) -> kwargs``: the view's checks.
+    prepare: Callable[..., dict[str, Any]] | None = field(default=None, compare=False, repr=False)
+    #: ``lean(services, **kwargs) -> dict``: the answer, for :mod:`api.lean` (GETs only).
+    lean: Callable[..., dict[str, Any]] | None = field(default=None, compare=False, repr=False)
 
 
 def _reject_constant(name: str) -> Any:
@@ -179,17 +187,14 @@ def check_path_ids(params: dict[str, Any]) -> None:
 
 
 @contextlib.contextmanager
-def _causal() -> Iterator[None]:
-    """Run the view inside the store's causal scope, when it has one (Neo4j).
+def _causal(causal: Callable[[list[str]], Any]) -> Iterator[None]:
+    """Run the view inside the store's causal scope (Neo4j).
 
     Reads wait for the request's ``Graphmatch-Bookmark`` values; a write's bookmark is kept
-    for :func:`_bookmark_header`. A store without ``causal`` (memory) runs the view as it is.
+    for :func:`_bookmark_header`. A store without ``causal`` (memory) never comes here: the
+    view wrapper calls the view directly.
     """
-    causal = getattr(store(), "causal", None)
-    raw = request.headers.get(BOOKMARK)
-    if causal is None:
-        yield
-        return
+    raw = request.environ.get(_BOOKMARK_ENV)
     given = [b.strip() for b in raw.split(",") if b.strip()] if raw else []
     with contextlib.ExitStack() as stack:
         try:
@@ -211,6 +216,15 @@ def _bookmark_header(response: Response) -> Response:
     return response
 
 
+def install_bookmarks(app: Flask, store: GraphStore) -> None:
+    """Add the bookmark header to the app's answers when its store has causal scopes (Neo4j).
+
+    Once per app: a hook per blueprint ran nine times a request, each a lookup in ``g``.
+    """
+    if getattr(store, "causal", None) is not None:
+        app.after_request(_bookmark_header)
+
+
 class ApiBlueprint(Blueprint):
     """A Flask blueprint whose views are declared as documented operations.
 
@@ -230,9 +244,6 @@ class ApiBlueprint(Blueprint):
         super().__init__(*args, **kwargs)
         self.tag = tag or self.name
         self.operations: list[Operation] = []
-        # Every blueprint registers the same hook; it sets one header, so once or n times
-        # comes to the same answer.
-        self.after_app_request(_bookmark_header)
 
     def operation(
         self,
@@ -247,6 +258,7 @@ class ApiBlueprint(Blueprint):
         description: str = "",
         path_params: dict[str, str] | None = None,
         extra_rules: tuple[str, ...] = (),
+        lean: Callable[..., dict[str, Any]] | None = None,
     ) -> Callable[[View], View]:
         """Declare one endpoint.
 
@@ -270,6 +282,10 @@ class ApiBlueprint(Blueprint):
             Descriptions of the path parameters.
         extra_rules : tuple of str
             Other rules routed to the same view but not documented (aliases).
+        lean : callable, optional
+            For a GET without a body: ``lean(services, **kwargs) -> dict``, the JSON answer
+            the view returns (the view calls it), so :mod:`api.lean` can answer the request
+            without Flask after the same checks.
 
         Returns
         -------
@@ -277,28 +293,38 @@ class ApiBlueprint(Blueprint):
             The decorator.
         """
 
+        def prepare(
+            kwargs: dict[str, Any], environ: dict[str, Any], args: dict[str, str], found: Services
+        ) -> dict[str, Any]:
+            """Check the path ids, the key's scope and the query; return the view's kwargs."""
+            check_path_ids(kwargs)
+            if scope is not None:
+                found.keys.check(
+                    environ.get("HTTP_AUTHORIZATION"), environ.get("HTTP_X_API_KEY"), scope
+                )
+            if query is not None:
+                kwargs["query"] = load_query(query, args)
+            elif args:
+                extra = [{"path": f"/{k}", "message": "is not allowed"} for k in args]
+                raise ApiError(
+                    422,
+                    "validation_failed",
+                    "this endpoint takes no query parameters",
+                    {"errors": extra},
+                )
+            return kwargs
+
         def decorator(view: View) -> View:
             @functools.wraps(view)
             def wrapped(**kwargs: Any) -> ResponseReturnValue:
-                check_path_ids(kwargs)
-                if scope is not None:
-                    headers = request.headers
-                    services().keys.check(
-                        headers.get("Authorization"), headers.get("X-API-Key"), scope
-                    )
-                if query is not None:
-                    kwargs["query"] = load_query(query, request.args.to_dict(flat=True))
-                elif request.args:
-                    extra = [{"path": f"/{k}", "message": "is not allowed"} for k in request.args]
-                    raise ApiError(
-                        422,
-                        "validation_failed",
-                        "this endpoint takes no query parameters",
-                        {"errors": extra},
-                    )
+                found = services()
+                prepare(kwargs, request.environ, request.args.to_dict(flat=True), found)
                 if body is not None:
                     kwargs["body"] = body.load(json_body())
-                with _causal():
+                causal = getattr(found.store, "causal", None)
+                if causal is None:
+                    return view(**kwargs)
+                with _causal(causal):
                     return view(**kwargs)
 
             endpoint = view.__name__
@@ -318,6 +344,8 @@ class ApiBlueprint(Blueprint):
                     tag=self.tag,
                     path_params=path_params or {},
                     blueprint=self.name,
+                    prepare=prepare,
+                    lean=lean,
                 )
             )
             return wrapped

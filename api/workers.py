@@ -37,10 +37,12 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import IO, Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 
 from api.app import open_configured_store
 from api.errors import ApiError
+from api.guard import add_missing
+from api.hooks import NotLean, lean_hooks
 from api.server import RefusedToServe, serve_settings
 from graphmatch import GraphMatchError, GraphStore, JournalCorrupt
 from graphmatch.stores import JournaledStore, JournalFollower
@@ -57,6 +59,9 @@ __all__ = [
 
 POSITION = "Graphmatch-Position"
 MIN_POSITION = "Graphmatch-Min-Position"
+_MIN_POSITION_ENV = "HTTP_GRAPHMATCH_MIN_POSITION"
+#: In the WSGI environ: the journal position a read answers at (set before, sent after).
+_POSITION_ENV = "graphmatch.position"
 WORKER = "Graphmatch-Worker"
 #: On an answer a follower forwarded from the writer: the follower's number.
 VIA = "Graphmatch-Via"
@@ -137,10 +142,10 @@ class WorkerRole:
             def position() -> int:
                 return follower.position
 
-            def before() -> Any:
-                if request.method not in _READS or _WRITER_ONLY.match(request.path):
-                    return self._forward()
-                wanted = _min_position()
+            def check_read(environ: dict[str, Any], path: str) -> None:
+                if environ.get("REQUEST_METHOD") not in _READS or _WRITER_ONLY.match(path):
+                    raise NotLean  # forwarded to the writer
+                wanted = _min_position(environ)
                 if wanted is not None:
                     try:
                         reached = follower.wait_for(wanted, MIN_POSITION_WAIT_S)
@@ -154,18 +159,26 @@ class WorkerRole:
                             {"position": follower.position, "wanted": wanted},
                             {"Retry-After": "1"},
                         )
-                g.graphmatch_position = follower.position  # the answer includes all up to it
+                # The answer includes every write up to it.
+                environ[_POSITION_ENV] = follower.position
+
+            def before() -> Any:
+                req = request._get_current_object()  # type: ignore[attr-defined]
+                try:
+                    check_read(req.environ, req.path)
+                except NotLean:
+                    return self._forward()
                 return None
 
-            app.before_request(before)
+            app.before_request(lean_hooks(before, check_read))
         else:
             journal = store if isinstance(store, JournaledStore) else None
 
             def position() -> int:
                 return journal.position if journal is not None else 0
 
-            def check() -> None:
-                wanted = _min_position()  # 400 if malformed
+            def check_position(environ: dict[str, Any], path: str) -> None:
+                wanted = _min_position(environ)  # 400 if malformed
                 # The writer has every position there is: one past it was never acknowledged.
                 if wanted is not None and journal is not None and wanted > journal.position:
                     raise ApiError(
@@ -175,19 +188,31 @@ class WorkerRole:
                         {"position": journal.position, "wanted": wanted},
                         {"Retry-After": "1"},
                     )
-                g.graphmatch_position = position()
+                environ[_POSITION_ENV] = position()
 
-            app.before_request(check)
+            def check() -> None:
+                check_position(request.environ, request.path)
+
+            app.before_request(lean_hooks(check, check_position))
+
+        stateless = self.kind == "stateless"
+
+        def answer_headers(
+            environ: dict[str, Any], path: str, status: int
+        ) -> list[tuple[str, str]]:
+            if stateless:
+                return [(WORKER, index)]
+            # A read includes every write up to the position when it began; a write's
+            # answer, the position after it (which includes it).
+            reads = environ.get("REQUEST_METHOD") in _READS
+            start = environ.get(_POSITION_ENV) if reads else None
+            return [(WORKER, index), (POSITION, str(position() if start is None else start))]
 
         def after(response: Response) -> Response:
-            response.headers.setdefault(WORKER, index)
-            if self.kind != "stateless":
-                # A read includes every write up to the position when it began; a write's
-                # answer, the position after it (which includes it).
-                start = g.get("graphmatch_position") if request.method in _READS else None
-                response.headers.setdefault(POSITION, str(position() if start is None else start))
+            add_missing(response.headers, answer_headers(request.environ, "", 0))
             return response
 
+        lean_hooks(after, answer_headers)
         app.after_request(after)
 
     def _forward(self) -> Response:
@@ -229,9 +254,9 @@ class WorkerRole:
         raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _min_position() -> int | None:
+def _min_position(environ: dict[str, Any]) -> int | None:
     """Return the request's Graphmatch-Min-Position (None without one; 400 if malformed)."""
-    raw = request.headers.get(MIN_POSITION)
+    raw = environ.get(_MIN_POSITION_ENV)  # not headers.get: a miss costs an exception
     if raw is None:
         return None
     if not raw.strip().isdigit() or len(raw.strip()) > 20:

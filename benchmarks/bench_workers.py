@@ -16,6 +16,11 @@ the run's wall time, next to the server's.
 
     .venv/bin/python benchmarks/bench_workers.py --data-dir D --seconds 20
     .venv/bin/python benchmarks/bench_workers.py --port 8080 --client python
+    .venv/bin/python benchmarks/bench_workers.py --data-dir D --code ../base --code . --servers 2
+
+``--code DIR`` (repeatable) starts the servers from the checkout in DIR instead of this one:
+a baseline and the code under test measured in one run, one after the other for each
+server kind. ``--servers 2`` measures only ``--workers 2``.
 """
 
 from __future__ import annotations
@@ -271,8 +276,10 @@ def measure(args: argparse.Namespace, host: str, port: int) -> dict:
     return figures
 
 
-def start_server(args: argparse.Namespace, workers: int) -> tuple[subprocess.Popen[str], int]:
-    """Start serve (workers 1: one process) on args.data_dir; return it and its port."""
+def start_server(
+    args: argparse.Namespace, workers: int, code: Path = ROOT
+) -> tuple[subprocess.Popen[str], int]:
+    """Start serve (workers 1: one process) from the checkout code on args.data_dir."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GRAPHMATCH_", "NEO4J"))}
     cmd = [sys.executable, "-m", "graphmatch", "serve", "--port", "0", "--data-dir", args.data_dir]
     cmd += ["--threads", str(args.threads), "--access-log", args.access_log]
@@ -280,7 +287,7 @@ def start_server(args: argparse.Namespace, workers: int) -> tuple[subprocess.Pop
         cmd += ["--workers", str(workers)]
     proc = subprocess.Popen(
         cmd,
-        cwd=ROOT,
+        cwd=code,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -356,7 +363,17 @@ def main() -> None:
     )
     p.add_argument("--writes-per-s", type=float, default=20)
     p.add_argument("--query", default="limit=10")
+    p.add_argument(
+        "--code",
+        action="append",
+        type=Path,
+        help="start the servers from this checkout (repeatable: one row each; default: this one)",
+    )
+    p.add_argument(
+        "--servers", default="1,2", help="which to start: 1 (one process), 2 (--workers 2)"
+    )
     args = p.parse_args()
+    load0 = os.getloadavg()
     header = (
         "| server | suggestions/s | p50 ms | p99 ms | max ms | errors | writes | "
         "visible after ack, max ms: any / follower (n) | read-your-writes max ms | "
@@ -372,25 +389,30 @@ def main() -> None:
     else:
         if not args.data_dir:
             p.error("give --port (a running server) or --data-dir (to start them)")
-        for workers in (1, 2):
-            proc, port = start_server(args, workers)
-            try:
-                time.sleep(2)  # the followers' first polls; the index is built before serving
-                cpu0 = server_cpu_s(proc)
-                t0 = time.monotonic()
-                f = measure(args, args.host, port)
-                f["seconds"] = time.monotonic() - t0
-                server_s = server_cpu_s(proc) - cpu0
-            finally:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(timeout=60)
-            name = "one process" if workers == 1 else f"--workers {workers}"
-            rows.append(summary(f"{name}, {args.threads} threads", f, server_s))
-            if "workers" in f:
-                print(f"{name}: answers per worker {f['workers']}")
+        codes = [c.resolve() for c in args.code or [ROOT]]
+        for workers in [int(w) for w in args.servers.split(",")]:
+            for code in codes:
+                proc, port = start_server(args, workers, code)
+                try:
+                    time.sleep(2)  # the followers' first polls; the index is built before serving
+                    cpu0 = server_cpu_s(proc)
+                    t0 = time.monotonic()
+                    f = measure(args, args.host, port)
+                    f["seconds"] = time.monotonic() - t0
+                    server_s = server_cpu_s(proc) - cpu0
+                finally:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                    proc.wait(timeout=60)
+                name = "one process" if workers == 1 else f"--workers {workers}"
+                if len(codes) > 1:
+                    name = f"{code.name}: {name}"
+                rows.append(summary(f"{name}, {args.threads} threads", f, server_s))
+                if "workers" in f:
+                    print(f"{name}: answers per worker {f['workers']}")
     print(
         f"client {args.client}, {args.conns * args.processes} connections, about "
         f"{args.writes_per_s:g} writes/s, {args.seconds:g} s; load average "
+        f"{' '.join(f'{x:.2f}' for x in load0)} at the start, "
         f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end"
     )
     print(header)
