@@ -359,6 +359,7 @@ def _candidates_hashed(
     mmark: np.ndarray,
     state: np.ndarray,
     bits: np.ndarray,
+    ordered: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Stage 1 and the features in a cache-sized hash table, every probe written inline.
 
@@ -369,7 +370,8 @@ def _candidates_hashed(
 
     bits is a zeroed int64 array of at least ``n // 64 + 1`` words (the caller lends the
     first words of its zeroed graph-sized ``c2``): one bit a position, set for everyone in
-    the table while the features are computed, handed back zeroed.
+    the table while the features are computed, handed back zeroed. Unless ordered, the
+    candidates come in the heap's order (for :func:`suggest`, which ranks them anew).
     """
     mask = slots - 1
     shift = 32
@@ -476,7 +478,7 @@ def _candidates_hashed(
     # Best first, in place: pop the worst off the heap's root to the end, size - 1 times
     # (heapsort; the order is total, ranks being distinct, so it is _best_first's order).
     # Three stable argsorts cost about 6 us of the call on synth-1m; this about 1.
-    for end in range(size - 1, 0, -1):
+    for end in range(size - 1 if ordered else 0, 0, -1):
         q, c, r, i = hq[end], hc[end], hr[end], hv[end]
         hq[end], hc[end], hr[end], hv[end] = hq[0], hc[0], hr[0], hv[0]
         pos = 0
@@ -693,6 +695,33 @@ def candidates(
     X : numpy.ndarray of float64
         ``(len(cands), N_FEATURES)`` features.
     """
+    return _candidates(
+        start, deg, indices, rank, banned, extra, u, n_cand, need_cluster,
+        c2, aa, ra, touched, fmark, mmark, state, True,
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def _candidates(
+    start: np.ndarray,
+    deg: np.ndarray,
+    indices: np.ndarray,
+    rank: np.ndarray,
+    banned: np.ndarray,
+    extra: np.ndarray,
+    u: int,
+    n_cand: int,
+    need_cluster: bool,
+    c2: np.ndarray,
+    aa: np.ndarray,
+    ra: np.ndarray,
+    touched: np.ndarray,
+    fmark: np.ndarray,
+    mmark: np.ndarray,
+    state: np.ndarray,
+    ordered: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return :func:`candidates`, best first only if ordered (else in no promised order)."""
     walk = walk_order(start, deg, indices, rank, u)
     need = 1 + walk.shape[0] + extra.shape[0]
     for t in range(walk.shape[0]):
@@ -703,7 +732,7 @@ def candidates(
     if slots <= HASH_SLOTS_MAX:
         return _candidates_hashed(
             start, deg, indices, rank, banned, extra, u, walk, slots, n_cand, need_cluster,
-            mmark, state, c2,
+            mmark, state, c2, ordered,
         )  # fmt: skip
     # A hub's walk: the graph-sized rows, stamped so u's friends need no clearing.
     stamp = state[_FSTAMP]
@@ -881,11 +910,14 @@ def _explain(
     extra: np.ndarray,
     walk: np.ndarray,
     rows: np.ndarray,
+    bits: np.ndarray,
 ) -> None:
     """Fill rows[i, 2:] with the shown mutual friends of u and rows[i, 0], strongest first.
 
     walk is u's friends in canonical order (fewest friends first, then id): the rule's
-    explanation order. Nobody in hidden or extra is named; they still count.
+    explanation order. Nobody in hidden or extra is named; they still count. bits is a
+    zeroed int64 bitmap of the graph's positions (see :func:`_candidates_hashed`), handed
+    back zeroed.
     """
     n = rows.shape[1] - 2
     if n == 0:
@@ -900,15 +932,34 @@ def _explain(
         v = rows[i, 0]
         left = rows[i, 1]
         named = 0
+        sv, dv = start[v], deg[v]
+        if dv > 8 * m:  # a hub v: search v in each friend's row, as far as the walk goes
+            for t in range(m):
+                if left == 0 or named == n:
+                    break
+                w = walk[t]
+                if _in_row(indices, start[w], start[w] + deg[w], v):
+                    left -= 1
+                    if shown[t]:
+                        rows[i, 2 + named] = w
+                        named += 1
+            continue
+        # v's friends as bits, then one bit test per friend of u (w knows v iff v knows w)
+        # instead of a binary search of w's row: about 3 us less for the top 10 on synth-1m.
+        for j in range(sv, sv + dv):
+            b = indices[j]
+            bits[b >> 6] |= np.int64(1) << (b & 63)
         for t in range(m):
             if left == 0 or named == n:
                 break
             w = walk[t]
-            if _in_row(indices, start[w], start[w] + deg[w], v):
+            if (bits[w >> 6] >> (w & 63)) & 1:
                 left -= 1
                 if shown[t]:
                     rows[i, 2 + named] = w
                     named += 1
+        for j in range(sv, sv + dv):
+            bits[indices[j] >> 6] = 0
 
 
 @njit(cache=True, nogil=True)
@@ -953,9 +1004,10 @@ def suggest(
     scores : numpy.ndarray of float64
         The m probabilities.
     """
-    cands, counts, X = candidates(
+    # The candidates in any order: the rule's order over the model's scores is total.
+    cands, counts, X = _candidates(
         start, deg, indices, rank, banned, extra, u, n_cand, need_cluster,
-        c2, aa, ra, touched, fmark, mmark, state,
+        c2, aa, ra, touched, fmark, mmark, state, False,
     )  # fmt: skip
     z = margins(X, bias, weights, depth, feature, threshold, value)
     m = cands.shape[0]
@@ -977,7 +1029,7 @@ def suggest(
         scores[j] = p[i]
     if n_explain > 0 and size > 0:
         walk = walk_order(start, deg, indices, rank, u)
-        _explain(start, deg, indices, hidden, extra, walk, rows)
+        _explain(start, deg, indices, hidden, extra, walk, rows, c2)
     return rows, scores
 
 
