@@ -260,6 +260,7 @@ def _features_of(
     state: np.ndarray,
     need_cluster: bool,
     out: np.ndarray,
+    walk: np.ndarray,
 ) -> None:
     """Fill out[i] with the features of (u, cands[i]) (positions) from the two-hop rows."""
     buf = np.empty(max(du, 1), np.int64)
@@ -280,6 +281,13 @@ def _features_of(
                         emb += c2[b]
                         buf[m] = b
                         m += 1
+            # A friend of u that no other friend of u knows has no 2-step path (not in
+            # touched) and is still a mutual friend when v knows them.
+            for t in range(walk.shape[0]):
+                b = walk[t]
+                if c2[b] == 0 and _in_row(indices, sv, sv + dv, b):
+                    buf[m] = b
+                    m += 1
         else:
             for j in range(sv, sv + dv):
                 b = indices[j]
@@ -552,8 +560,12 @@ def _candidates_hashed(
             for t in range(nh):
                 b = hits[t]
                 s = _hash(b, shift)
-                while keys[s] != b:  # b is in the table: the probe ends on it
+                key = keys[s]
+                # b is in the table, so the probe ends on it; the free-slot test only keeps
+                # a stale bit (scratch not handed back zeroed) from probing for ever.
+                while key != b and key != -1:
                     s = (s + 1) & mask
+                    key = keys[s]
                 p3 += c2[s]
                 friend = kind[s] == 1
                 emb += c2[s] * friend
@@ -734,7 +746,34 @@ def _candidates(
             start, deg, indices, rank, banned, extra, u, walk, slots, n_cand, need_cluster,
             mmark, state, c2, ordered,
         )  # fmt: skip
-    # A hub's walk: the graph-sized rows, stamped so u's friends need no clearing.
+    return _candidates_dense(
+        start, deg, indices, rank, banned, extra, u, walk, n_cand, need_cluster,
+        c2, aa, ra, touched, fmark, mmark, state,
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def _candidates_dense(
+    start: np.ndarray,
+    deg: np.ndarray,
+    indices: np.ndarray,
+    rank: np.ndarray,
+    banned: np.ndarray,
+    extra: np.ndarray,
+    u: int,
+    walk: np.ndarray,
+    n_cand: int,
+    need_cluster: bool,
+    c2: np.ndarray,
+    aa: np.ndarray,
+    ra: np.ndarray,
+    touched: np.ndarray,
+    fmark: np.ndarray,
+    mmark: np.ndarray,
+    state: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return :func:`candidates` over the graph-sized rows (a hub's walk; any walk in tests)."""
+    # The graph-sized rows, stamped so u's friends need no clearing.
     stamp = state[_FSTAMP]
     state[_FSTAMP] = stamp + 1
     friend = 2 * stamp
@@ -744,7 +783,7 @@ def _candidates(
     X = np.empty((cands.shape[0], N_FEATURES), np.float64)
     _features_of(
         start, deg, indices, deg[u], cands, c2, aa, ra, touched, nt, fmark, friend, mmark,
-        state, need_cluster, X,
+        state, need_cluster, X, walk,
     )  # fmt: skip
     _reset(c2, aa, ra, touched, nt)
     return cands, counts, X
