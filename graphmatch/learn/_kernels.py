@@ -484,7 +484,7 @@ def _candidates_hashed(
                 pos = child
         hq[pos], hc[pos], hr[pos], hv[pos] = q, c, r, i
     # Best first, in place: pop the worst off the heap's root to the end, size - 1 times
-    # (heapsort; the order is total, ranks being distinct, so it is _best_first's order).
+    # (heapsort; the order is total, ranks being distinct, so any sort gives this order).
     # Three stable argsorts cost about 6 us of the call on synth-1m; this about 1.
     for end in range(size - 1 if ordered else 0, 0, -1):
         q, c, r, i = hq[end], hc[end], hr[end], hv[end]
@@ -619,21 +619,10 @@ def _candidates_hashed(
 
 
 @njit(cache=True, nogil=True)
-def _best_first(q: np.ndarray, c: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """Return the indices of (q, c, r) in the rule's order: q desc, c desc, r asc."""
-    # Three stable sorts, least significant key first: O(n log n), where the insertion sort
-    # of _sorted_heap is quadratic (200 candidates: about 10,000 steps).
-    order = np.argsort(r, kind="mergesort")
-    order = order[np.argsort(-c[order], kind="mergesort")]
-    out: np.ndarray = order[np.argsort(-q[order], kind="mergesort")]
-    return out
-
-
-@njit(cache=True, nogil=True)
 def _top(q: np.ndarray, c: np.ndarray, r: np.ndarray, k: int) -> np.ndarray:
-    """Return the indices of the best k of (q, c, r) in the rule's order (_best_first's head)."""
+    """Return the indices of the best k of (q, c, r) in the rule's order, best first."""
     # Insertion into a sorted buffer of k: most rows lose to its last entry at once. The
-    # order is total (ranks are distinct), so the head of _best_first's stable sort.
+    # order is total (ranks are distinct), so any sort agrees.
     out = np.empty(k, np.int64)
     size = 0
     for i in range(q.shape[0]):
