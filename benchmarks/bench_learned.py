@@ -3,7 +3,7 @@
 Usage::
 
     .venv/bin/python benchmarks/bench_learned.py --graph synth-1m --model A.json B.json \
-        --people 2000 --profile
+        --people 2000 --repeats 3 --profile [--old OLD_KERNELS.py]
 
 Every timing is of the compiled kernels over the same CSR arrays, built straight from the
 synthetic edge array of ``graphmatch bench`` (no networkx graph: a 1M-person one would take
@@ -13,14 +13,21 @@ and each model's :func:`graphmatch.learn._kernels.suggest` (top 10, 3 named mutu
 interleaved (each step runs every ranker once, in a rotating order, each on a different
 person; over the run each ranks every sampled person once), so all see the same machine load
 and none is handed another's warm caches. Prints p50/p90 of
-each and the ratio of each p50 to ``cn_ra``'s; ``--profile`` adds, per model, the stages timed
-alone (stage 1 with the features, then the model over those rows).
+each and the ratio of each p50 to ``cn_ra``'s, once per repeat (each repeat samples its own
+people, seed + repeat) with the load average at its end; ``--profile`` adds, per model, the
+stages timed alone (stage 1 with the features, then the model over those rows). ``--old``
+times a copy of a previous ``graphmatch/learn/_kernels.py`` (a file, say from ``git show``)
+with the first model beside this one, interleaved in the same steps: before and after from
+one run, after checking that both give the same rows and scores for every sampled person.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
 import random
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -68,6 +75,8 @@ def main() -> int:
     p.add_argument("--people", type=int, default=2000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--profile", action="store_true", help="also time each model's stages")
+    p.add_argument("--repeats", type=int, default=1, help="timed runs, each its own sample")
+    p.add_argument("--old", help="a previous _kernels.py, timed with the first model")
     args = p.parse_args()
     t0 = time.perf_counter()
     edges = load_edges(args.graph)
@@ -80,13 +89,12 @@ def main() -> int:
     none = np.empty(0, np.int64)
     cnt, wsum, touched = np.zeros(n, np.int64), np.zeros(n), np.zeros(n, np.int64)
     scratch = _Scratch(n).arrays()
-    users = random.Random(args.seed).sample(range(n), args.people)
 
-    def classic(u: int) -> None:
-        kernels.suggest(start, deg, indices, kernels.ORDERED, no, no, none, u, 2**62,
-                        kernels.CN_RA, 10, 3, cnt, wsum, touched)  # fmt: skip
+    def classic(u: int) -> object:
+        return kernels.suggest(start, deg, indices, kernels.ORDERED, no, no, none, u, 2**62,
+                               kernels.CN_RA, 10, 3, cnt, wsum, touched)  # fmt: skip
 
-    runners: dict[str, Callable[[int], None]] = {"cn_ra": classic}
+    runners: dict[str, Callable[[int], object]] = {"cn_ra": classic}
     models: dict[str, Model] = {}
     for path in args.model:
         model = Model.load(path)
@@ -94,11 +102,47 @@ def main() -> int:
         name = Path(path).stem
         models[name] = model
 
-        def learned(u: int, model: Model = model, arrays: tuple = arrays) -> None:
-            _kernels.suggest(start, deg, indices, rank, no, no, none, u, model.candidates,
-                             model.needs_clustering, 10, 3, *arrays, *scratch)  # fmt: skip
+        def learned(u: int, model: Model = model, arrays: tuple = arrays) -> object:
+            return _kernels.suggest(start, deg, indices, rank, no, no, none, u,
+                                    model.candidates, model.needs_clustering, 10, 3, *arrays,
+                                    *scratch)  # fmt: skip
 
         runners[name] = learned
+    if args.old:
+        first = next(iter(models))
+        name = f"{first} (old kernel)"
+        models[name] = models[first]
+        runners[name] = old_runner(
+            args.old, runners[first], models[first], start, deg, indices, rank, no, none,
+            random.Random(args.seed).sample(range(n), args.people),
+        )  # fmt: skip
+    print("\n| repeat | ranker | trees x depth | candidates | features | p50 us | p90 us | "
+          "p50 / cn_ra | load average |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
+    for rep in range(args.repeats):
+        users = random.Random(args.seed + rep).sample(range(n), args.people)
+        times = interleaved(runners, users)
+        load = "/".join(f"{x:.1f}" for x in os.getloadavg())
+        p50 = {k: float(np.median(v)) for k, v in times.items()}
+        for name, v in times.items():
+            m = models.get(name)
+            shape = f"{len(m.roots)} x {m.depth}" if m is not None and len(m.roots) else "-"
+            print(f"| {rep + 1} | {name} | {shape} | {m.candidates if m else '-'} | "
+                  f"{len(m.features) if m else '-'} | {p50[name] * 1e6:.1f} | "
+                  f"{np.quantile(v, 0.9) * 1e6:.1f} | {p50[name] / p50['cn_ra']:.2f}x | "
+                  f"{load} |")  # fmt: skip
+    print(f"\n({args.people:,} people a repeat, each ranker once per person, interleaved)")
+    if args.profile:
+        users = random.Random(args.seed).sample(range(n), args.people)
+        mine = {k: v for k, v in models.items() if not k.endswith("(old kernel)")}
+        profile(mine, start, deg, indices, rank, no, none, users, scratch)
+    return 0
+
+
+def interleaved(
+    runners: dict[str, Callable[[int], object]], users: list[int]
+) -> dict[str, list[float]]:
+    """Return each runner's call times over users, every step running each once, rotating."""
     for u in users[:20]:  # compile (or load numba's cache) and warm the caches
         for fn in runners.values():
             fn(u)
@@ -115,19 +159,34 @@ def main() -> int:
             t = time.perf_counter()
             fn(u)
             times[name].append(time.perf_counter() - t)
-    p50 = {k: float(np.median(v)) for k, v in times.items()}
-    print("\n| ranker | trees x depth | candidates | features | p50 us | p90 us | p50 / cn_ra |")
-    print("|---|---|---|---|---|---|---|")
-    for name, v in times.items():
-        m = models.get(name)
-        shape = f"{len(m.roots)} x {m.depth}" if m is not None and len(m.roots) else "-"
-        print(f"| {name} | {shape} | {m.candidates if m else '-'} | "
-              f"{len(m.features) if m else '-'} | {p50[name] * 1e6:.1f} | "
-              f"{np.quantile(v, 0.9) * 1e6:.1f} | {p50[name] / p50['cn_ra']:.2f}x |")  # fmt: skip
-    print(f"\n({args.people:,} people, each ranker once per person, interleaved)")
-    if args.profile:
-        profile(models, start, deg, indices, rank, no, none, users, scratch)
-    return 0
+    return times
+
+
+def old_runner(
+    path: str, new: Callable[[int], object], model: Model, start: np.ndarray, deg: np.ndarray,
+    indices: np.ndarray, rank: np.ndarray, no: np.ndarray, none: np.ndarray, users: list[int],
+) -> Callable[[int], object]:  # fmt: skip
+    """Return a runner of the old kernel file's suggest, checked equal to new on users."""
+    # Named by its file and registered, so numba's cache beside it can find it again.
+    spec = importlib.util.spec_from_file_location(Path(path).stem, path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot load {path}")
+    old = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = old
+    spec.loader.exec_module(old)
+    arrays = model.kernel_arrays()
+    scratch = _Scratch(len(deg)).arrays()  # its own: a kernel may use the scratch differently
+
+    def run(u: int) -> object:
+        return old.suggest(start, deg, indices, rank, no, no, none, u, model.candidates,
+                           model.needs_clustering, 10, 3, *arrays, *scratch)  # fmt: skip
+
+    for u in users:
+        a, b = run(u), new(u)
+        if not all(np.array_equal(x, y) for x, y in zip(a, b, strict=True)):  # type: ignore[call-overload]
+            raise SystemExit(f"the old and new kernels differ for position {u}")
+    print(f"old and new kernels: the same rows and scores for {len(users):,} people")
+    return run
 
 
 def profile(

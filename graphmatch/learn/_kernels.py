@@ -19,14 +19,18 @@ arrays, never the learner) and ranks and explains the best.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from graphmatch import rule
 
 # The rule's order and the two-hop hash are the index kernels' own: one definition each.
-from graphmatch.index.kernels import _hash, _prefetch, _worse
+from graphmatch.index.kernels import SMALL_SORT, _hash, _prefetch, _worse
 
 #: Scores are quantised before ranking exactly as :func:`graphmatch.rule.quantise` does.
 QUANTUM_INV = rule.QUANTUM_INV
@@ -80,7 +84,18 @@ def walk_order(
     for i in range(d):
         w = friends[i]
         key[i] = np.int64(deg[w]) * n + rank[w]
-    return friends[np.argsort(key)]
+    if d > SMALL_SORT:
+        out: np.ndarray = friends[np.argsort(key)]
+        return out
+    # The keys are distinct (ranks are), so any sort gives argsort's order.
+    for i in range(1, d):
+        k, w = key[i], friends[i]
+        j = i - 1
+        while j >= 0 and key[j] > k:
+            key[j + 1], friends[j + 1] = key[j], friends[j]
+            j -= 1
+        key[j + 1], friends[j + 1] = k, w
+    return friends
 
 
 @njit(cache=True, nogil=True)
@@ -245,6 +260,7 @@ def _features_of(
     state: np.ndarray,
     need_cluster: bool,
     out: np.ndarray,
+    walk: np.ndarray,
 ) -> None:
     """Fill out[i] with the features of (u, cands[i]) (positions) from the two-hop rows."""
     buf = np.empty(max(du, 1), np.int64)
@@ -265,6 +281,13 @@ def _features_of(
                         emb += c2[b]
                         buf[m] = b
                         m += 1
+            # A friend of u that no other friend of u knows has no 2-step path (not in
+            # touched) and is still a mutual friend when v knows them.
+            for t in range(walk.shape[0]):
+                b = walk[t]
+                if c2[b] == 0 and _in_row(indices, sv, sv + dv, b):
+                    buf[m] = b
+                    m += 1
         else:
             for j in range(sv, sv + dv):
                 b = indices[j]
@@ -343,6 +366,8 @@ def _candidates_hashed(
     need_cluster: bool,
     mmark: np.ndarray,
     state: np.ndarray,
+    bits: np.ndarray,
+    ordered: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Stage 1 and the features in a cache-sized hash table, every probe written inline.
 
@@ -350,6 +375,11 @@ def _candidates_hashed(
     on synth-10k a call to a helper taking arrays cost about 60 ns (the heap's ``_sift_in``
     made stage 1 with one candidate 35 us where the same loop inline took 3 us), so the hot
     loops call none. Same values as that path (the dense one, kept for hubs).
+
+    bits is a zeroed int64 array of at least ``n // 64 + 1`` words (the caller lends the
+    first words of its zeroed graph-sized ``c2``): one bit a position, set for everyone in
+    the table while the features are computed, handed back zeroed. Unless ordered, the
+    candidates come in the heap's order (for :func:`suggest`, which ranks them anew).
     """
     mask = slots - 1
     shift = 32
@@ -382,6 +412,8 @@ def _candidates_hashed(
         elif kind[i] != 1:
             kind[i] = m
     for t in range(nw):
+        if t + 2 < nw:  # the row after next, as the index kernels' walk asks for it
+            _prefetch(indices, start[walk[t + 2]])
         a = walk[t]
         da = deg[a]
         if da < 2:  # a knows only u: no path through a
@@ -451,12 +483,31 @@ def _candidates_hashed(
                 hq[pos], hc[pos], hr[pos], hv[pos] = hq[child], hc[child], hr[child], hv[child]
                 pos = child
         hq[pos], hc[pos], hr[pos], hv[pos] = q, c, r, i
-    order = _best_first(hq[:size], hc[:size], hr[:size])
+    # Best first, in place: pop the worst off the heap's root to the end, size - 1 times
+    # (heapsort; the order is total, ranks being distinct, so any sort gives this order).
+    # Three stable argsorts cost about 6 us of the call on synth-1m; this about 1.
+    for end in range(size - 1 if ordered else 0, 0, -1):
+        q, c, r, i = hq[end], hc[end], hr[end], hv[end]
+        hq[end], hc[end], hr[end], hv[end] = hq[0], hc[0], hr[0], hv[0]
+        pos = 0
+        while True:
+            child = 2 * pos + 1
+            if child >= end:
+                break
+            if child + 1 < end and _worse(
+                hq[child + 1], hc[child + 1], hr[child + 1], hq[child], hc[child], hr[child]
+            ):
+                child += 1
+            if not _worse(hq[child], hc[child], hr[child], q, c, r):
+                break
+            hq[pos], hc[pos], hr[pos], hv[pos] = hq[child], hc[child], hr[child], hv[child]
+            pos = child
+        hq[pos], hc[pos], hr[pos], hv[pos] = q, c, r, i
     cands = np.empty(size, np.int64)
     counts = np.empty(size, np.int64)
     for ci in range(size):
-        cands[ci] = keys[hv[order[ci]]]
-        counts[ci] = c2[hv[order[ci]]]
+        cands[ci] = keys[hv[ci]]
+        counts[ci] = c2[hv[ci]]
         # The candidates' rows are random places in graph-sized arrays (on synth-1m about
         # 1 us a candidate when each miss was paid in turn): ask for them all now.
         _prefetch(start, cands[ci])
@@ -464,10 +515,18 @@ def _candidates_hashed(
     X = np.empty((size, N_FEATURES), np.float64)
     du = deg[u]
     buf = np.empty(du + 1, np.int64)  # the mutual friends, and a slot the last append may use
+    # Four in five of the candidates' friends are not in the table (synth-1m: 18.6% of 2,594
+    # probes a person hit), and a missed probe cost about 11 ns, most of the call: a bit per
+    # position (1M bits, 125 KiB, in L2) finds the few that are, without a branch, and only
+    # those are probed (stage 1 and the features 71 -> 56 us in one run).
+    for t in range(nu):
+        b = keys[used[t]]
+        bits[b >> 6] |= np.int64(1) << (b & 63)
+    hits = np.empty(nu + 1, np.int64)  # a candidate's friends in the table, and a spare slot
     for ci in range(size):
         if ci + _AHEAD < size:
             _prefetch(indices, start[cands[ci + _AHEAD]])
-        sv_slot = hv[order[ci]]
+        sv_slot = hv[ci]
         v = cands[ci]
         sv, dv = start[v], deg[v]
         p3 = 0
@@ -493,14 +552,20 @@ def _candidates_hashed(
                         buf[m] = b
                         m += 1
         else:
+            nh = 0
             for j in range(sv, sv + dv):
                 b = indices[j]
+                hits[nh] = b  # kept only if its bit is set: no branch on the data
+                nh += (bits[b >> 6] >> (b & 63)) & 1
+            for t in range(nh):
+                b = hits[t]
                 s = _hash(b, shift)
                 key = keys[s]
+                # b is in the table, so the probe ends on it; the free-slot test only keeps
+                # a stale bit (scratch not handed back zeroed) from probing for ever.
                 while key != b and key != -1:
                     s = (s + 1) & mask
                     key = keys[s]
-                # A free slot has c2 = kind = 0: add and append without branching on a hit.
                 p3 += c2[s]
                 friend = kind[s] == 1
                 emb += c2[s] * friend
@@ -548,17 +613,33 @@ def _candidates_hashed(
         X[ci, F_P3_DENSITY] = p3 / (du * dv) if du > 0 and dv > 0 else 0.0
         X[ci, F_EMBED] = emb / cn if cn > 0 else 0.0
         X[ci, F_CLUSTER] = edges / (cn * (cn - 1) / 2) if cn >= 2 else 0.0
+    for t in range(nu):
+        bits[keys[used[t]] >> 6] = 0
     return cands, counts, X
 
 
 @njit(cache=True, nogil=True)
-def _best_first(q: np.ndarray, c: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """Return the indices of (q, c, r) in the rule's order: q desc, c desc, r asc."""
-    # Three stable sorts, least significant key first: O(n log n), where the insertion sort
-    # of _sorted_heap is quadratic (200 candidates: about 10,000 steps).
-    order = np.argsort(r, kind="mergesort")
-    order = order[np.argsort(-c[order], kind="mergesort")]
-    out: np.ndarray = order[np.argsort(-q[order], kind="mergesort")]
+def _top(q: np.ndarray, c: np.ndarray, r: np.ndarray, k: int) -> np.ndarray:
+    """Return the indices of the best k of (q, c, r) in the rule's order, best first."""
+    # Insertion into a sorted buffer of k: most rows lose to its last entry at once. The
+    # order is total (ranks are distinct), so any sort agrees.
+    out = np.empty(k, np.int64)
+    size = 0
+    for i in range(q.shape[0]):
+        if size == k:
+            if k == 0:
+                break
+            last = out[k - 1]
+            if not _worse(q[last], c[last], r[last], q[i], c[i], r[i]):
+                continue
+            j = k - 1
+        else:
+            j = size
+            size += 1
+        while j > 0 and _worse(q[out[j - 1]], c[out[j - 1]], r[out[j - 1]], q[i], c[i], r[i]):
+            out[j] = out[j - 1]
+            j -= 1
+        out[j] = i
     return out
 
 
@@ -603,7 +684,8 @@ def candidates(
         Per-thread scratch: zeroed int64, float64, float64, int64 arrays of the graph's size,
         two stamp arrays (int64, graph-sized) and ``state`` (int64, 2 slots, starting at 1).
         The graph-sized rows are used only when u's two-hop walk is too big for a
-        cache-sized hash table; they are handed back zeroed.
+        cache-sized hash table (otherwise c2's first ``n // 64 + 1`` words are a bitmap of
+        the table's people); they are handed back zeroed.
 
     Returns
     -------
@@ -614,6 +696,33 @@ def candidates(
     X : numpy.ndarray of float64
         ``(len(cands), N_FEATURES)`` features.
     """
+    return _candidates(
+        start, deg, indices, rank, banned, extra, u, n_cand, need_cluster,
+        c2, aa, ra, touched, fmark, mmark, state, True,
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def _candidates(
+    start: np.ndarray,
+    deg: np.ndarray,
+    indices: np.ndarray,
+    rank: np.ndarray,
+    banned: np.ndarray,
+    extra: np.ndarray,
+    u: int,
+    n_cand: int,
+    need_cluster: bool,
+    c2: np.ndarray,
+    aa: np.ndarray,
+    ra: np.ndarray,
+    touched: np.ndarray,
+    fmark: np.ndarray,
+    mmark: np.ndarray,
+    state: np.ndarray,
+    ordered: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return :func:`candidates`, best first only if ordered (else in no promised order)."""
     walk = walk_order(start, deg, indices, rank, u)
     need = 1 + walk.shape[0] + extra.shape[0]
     for t in range(walk.shape[0]):
@@ -624,9 +733,36 @@ def candidates(
     if slots <= HASH_SLOTS_MAX:
         return _candidates_hashed(
             start, deg, indices, rank, banned, extra, u, walk, slots, n_cand, need_cluster,
-            mmark, state,
+            mmark, state, c2, ordered,
         )  # fmt: skip
-    # A hub's walk: the graph-sized rows, stamped so u's friends need no clearing.
+    return _candidates_dense(
+        start, deg, indices, rank, banned, extra, u, walk, n_cand, need_cluster,
+        c2, aa, ra, touched, fmark, mmark, state,
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def _candidates_dense(
+    start: np.ndarray,
+    deg: np.ndarray,
+    indices: np.ndarray,
+    rank: np.ndarray,
+    banned: np.ndarray,
+    extra: np.ndarray,
+    u: int,
+    walk: np.ndarray,
+    n_cand: int,
+    need_cluster: bool,
+    c2: np.ndarray,
+    aa: np.ndarray,
+    ra: np.ndarray,
+    touched: np.ndarray,
+    fmark: np.ndarray,
+    mmark: np.ndarray,
+    state: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return :func:`candidates` over the graph-sized rows (a hub's walk; any walk in tests)."""
+    # The graph-sized rows, stamped so u's friends need no clearing.
     stamp = state[_FSTAMP]
     state[_FSTAMP] = stamp + 1
     friend = 2 * stamp
@@ -636,24 +772,36 @@ def candidates(
     X = np.empty((cands.shape[0], N_FEATURES), np.float64)
     _features_of(
         start, deg, indices, deg[u], cands, c2, aa, ra, touched, nt, fmark, friend, mmark,
-        state, need_cluster, X,
+        state, need_cluster, X, walk,
     )  # fmt: skip
     _reset(c2, aa, ra, touched, nt)
     return cands, counts, X
 
 
-#: De Bruijn table: the index of the one set bit b of an int64 is
-#: ``_DEBRUIJN[((b * _DEBRUIJN_MUL) >> 58) & 63]`` (the product wraps, as int64 does in numba).
-_DEBRUIJN_MUL = 0x03F79D71B4CB0A89
-_DEBRUIJN = np.array(
-    [0, 1, 48, 2, 57, 49, 28, 3, 61, 58, 50, 42, 38, 29, 17, 4, 62, 55, 59, 36, 53, 51, 43,
-     22, 45, 39, 33, 30, 24, 18, 12, 5, 63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44,
-     32, 23, 11, 46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9, 13, 8, 7, 6],
-    dtype=np.int64,
-)  # fmt: skip
-
 #: Trees up to this depth (64 leaves: one int64 of leaf bits) are scored by leaf masks.
 MASK_DEPTH_MAX = 6
+
+
+def _cttz_typer(typingctx: Any, x: Any) -> Any:
+    """Return the index of the lowest set bit of an int64 (``llvm.cttz``: one instruction)."""
+    if not isinstance(x, types.Integer):
+        return None
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        i64 = ir.IntType(64)
+        fnty = ir.FunctionType(i64, [i64, ir.IntType(1)])
+        fn = cgutils.get_or_insert_function(  # type: ignore[no-untyped-call]
+            builder.module, fnty, "llvm.cttz.i64"
+        )
+        v = context.cast(builder, args[0], signature.args[0], types.int64)
+        # (value, zero is poison: no) -- a row's mask always keeps its exit leaf, never 0.
+        return builder.call(fn, [v, ir.Constant(ir.IntType(1), 0)])
+
+    return types.int64(x), codegen
+
+
+#: ``_cttz(x)`` inside compiled code.
+_cttz: Any = intrinsic(_cttz_typer)
 
 
 @njit(cache=True, nogil=True)
@@ -686,34 +834,38 @@ def margins(
     n = X.shape[0]
     nf = X.shape[1]
     out = _linear(X, bias, weights)
-    XT = np.empty((nf, n), np.float64)  # feature-major: each test reads one contiguous column
+    # Feature-major (each test reads one contiguous column), the rows padded to a multiple
+    # of 8 (one AVX-512 register of float64): the row loops have no remainder to run.
+    # Padding rows are scored and never read. With the lowest leaf found by one instruction
+    # (cttz) and no branch for padding nodes, the default model over 50 rows took 9.6 us
+    # against 12.9 (best of 15 rounds of 300 synth-1m people).
+    npad = (n + 7) & ~7
+    XT = np.zeros((nf, npad), np.float64)
     for i in range(n):
         for f in range(nf):
             XT[f, i] = X[i, f]
     inner = (1 << depth) - 1
     trees = value.shape[0] >> depth
     full = (1 << (1 << depth)) - 1 if depth < MASK_DEPTH_MAX else -1
-    leaf = np.empty(n, np.int64)
+    leaf = np.empty(npad, np.int64)
     for t in range(trees):
         fb = t * inner
-        leaf[:] = full
+        for i in range(npad):
+            leaf[i] = full
         for level in range(depth):
             width = 1 << (depth - level - 1)  # leaves under each child of a node at level
             first = (1 << level) - 1
             for p in range(1 << level):
+                # Padding nodes (threshold inf) need no branch: x > inf is never true.
                 thr = threshold[fb + first + p]
-                if thr == np.inf:  # padding: always left, whatever x (x > inf is never true)
-                    continue
                 # The bits of the leaves of the node's left subtree, cleared when x > thr.
                 keep = ~(((1 << width) - 1) << (2 * p * width))
-                col = XT[feature[fb + first + p]]
-                for i in range(n):
-                    leaf[i] &= keep if col[i] > thr else -1
+                f = feature[fb + first + p]
+                for i in range(npad):
+                    leaf[i] &= keep if XT[f, i] > thr else -1
         vb = t << depth
         for i in range(n):
-            m = leaf[i]
-            low = m & -m
-            out[i] += value[vb + _DEBRUIJN[((low * _DEBRUIJN_MUL) >> 58) & 63]]
+            out[i] += value[vb + _cttz(leaf[i])]
     return out
 
 
@@ -786,11 +938,14 @@ def _explain(
     extra: np.ndarray,
     walk: np.ndarray,
     rows: np.ndarray,
+    bits: np.ndarray,
 ) -> None:
     """Fill rows[i, 2:] with the shown mutual friends of u and rows[i, 0], strongest first.
 
     walk is u's friends in canonical order (fewest friends first, then id): the rule's
-    explanation order. Nobody in hidden or extra is named; they still count.
+    explanation order. Nobody in hidden or extra is named; they still count. bits is a
+    zeroed int64 bitmap of the graph's positions (see :func:`_candidates_hashed`), handed
+    back zeroed.
     """
     n = rows.shape[1] - 2
     if n == 0:
@@ -805,15 +960,34 @@ def _explain(
         v = rows[i, 0]
         left = rows[i, 1]
         named = 0
+        sv, dv = start[v], deg[v]
+        if dv > 8 * m:  # a hub v: search v in each friend's row, as far as the walk goes
+            for t in range(m):
+                if left == 0 or named == n:
+                    break
+                w = walk[t]
+                if _in_row(indices, start[w], start[w] + deg[w], v):
+                    left -= 1
+                    if shown[t]:
+                        rows[i, 2 + named] = w
+                        named += 1
+            continue
+        # v's friends as bits, then one bit test per friend of u (w knows v iff v knows w)
+        # instead of a binary search of w's row: about 3 us less for the top 10 on synth-1m.
+        for j in range(sv, sv + dv):
+            b = indices[j]
+            bits[b >> 6] |= np.int64(1) << (b & 63)
         for t in range(m):
             if left == 0 or named == n:
                 break
             w = walk[t]
-            if _in_row(indices, start[w], start[w] + deg[w], v):
+            if (bits[w >> 6] >> (w & 63)) & 1:
                 left -= 1
                 if shown[t]:
                     rows[i, 2 + named] = w
                     named += 1
+        for j in range(sv, sv + dv):
+            bits[indices[j] >> 6] = 0
 
 
 @njit(cache=True, nogil=True)
@@ -858,9 +1032,10 @@ def suggest(
     scores : numpy.ndarray of float64
         The m probabilities.
     """
-    cands, counts, X = candidates(
+    # The candidates in any order: the rule's order over the model's scores is total.
+    cands, counts, X = _candidates(
         start, deg, indices, rank, banned, extra, u, n_cand, need_cluster,
-        c2, aa, ra, touched, fmark, mmark, state,
+        c2, aa, ra, touched, fmark, mmark, state, False,
     )  # fmt: skip
     z = margins(X, bias, weights, depth, feature, threshold, value)
     m = cands.shape[0]
@@ -871,8 +1046,8 @@ def suggest(
         p[i] = 1.0 / (1.0 + math.exp(-z[i]))
         q[i] = math.floor(p[i] * QUANTUM_INV + 0.5)
         r[i] = rank[cands[i]]
-    order = _best_first(q, counts, r)
     size = min(k, m)
+    order = _top(q, counts, r, size)
     rows = np.full((size, 2 + n_explain), -1, np.int64)
     scores = np.empty(size, np.float64)
     for j in range(size):
@@ -882,7 +1057,7 @@ def suggest(
         scores[j] = p[i]
     if n_explain > 0 and size > 0:
         walk = walk_order(start, deg, indices, rank, u)
-        _explain(start, deg, indices, hidden, extra, walk, rows)
+        _explain(start, deg, indices, hidden, extra, walk, rows, c2)
     return rows, scores
 
 

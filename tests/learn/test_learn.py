@@ -11,12 +11,14 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import graphmatch as gm
 from graphmatch.learn import _kernels
 from graphmatch.learn.features import FEATURES, index_rows
 from graphmatch.learn.model import Model
-from graphmatch.learn.ranker import LearnedRanker, candidate_features
+from graphmatch.learn.ranker import LearnedRanker, _Scratch, candidate_features
 from graphmatch.rule import order_key
 
 
@@ -365,3 +367,50 @@ def test_leaf_mask_scoring_gives_the_walks_margins_bit_for_bit(depth: int, leave
     for rows in (test, test[:1], test[:3]):
         want = _kernels._margins_walk(rows, *arrays)
         assert _kernels.margins(rows, *arrays).tobytes() == want.tobytes()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(2, 120),
+    p=st.floats(0.01, 0.3),
+    n_cand=st.sampled_from([1, 3, 50]),
+    n_banned=st.integers(0, 10),
+)
+def test_the_hashed_walk_gives_the_dense_rows_bits_in_either_order(
+    seed: int, n: int, p: float, n_cand: int, n_banned: int
+) -> None:
+    # The hashed path (bitmap-filtered probes, the heap sorted in place or left unsorted)
+    # against the dense path kept for hubs, a second implementation: same candidates, same
+    # counts, same feature bits; the unsorted order is a permutation; scratch back zeroed.
+    g = nx.gnp_random_graph(n, p, seed=seed)
+    g.add_edges_from(nx.powerlaw_cluster_graph(n, 1, 0.5, seed=seed).edges())
+    g.remove_edges_from(list(nx.selfloop_edges(g)))
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(n)  # id order (string order of uneven lengths) != node order
+    store = gm.MemoryStore(nx.relabel_nodes(g, {i: f"p{perm[i]}" for i in g}), index="off")
+    rows = index_rows(store.build_index())
+    banned = np.zeros(rows.n, np.bool_)
+    banned[rng.integers(0, rows.n, n_banned)] = True
+    scratch = _Scratch(rows.n).arrays()
+    args = (rows.start, rows.deg, rows.indices, rows.rank, banned)
+    for u in range(rows.n):
+        extra = np.unique(rng.integers(0, rows.n, rng.integers(0, 3))).astype(np.int64)
+        walk = _kernels.walk_order(rows.start, rows.deg, rows.indices, rows.rank, u)
+        ref = tuple(x.copy() for x in _kernels._candidates_dense(
+            *args, extra, u, walk, n_cand, True, *scratch))  # fmt: skip
+        for ordered in (True, False):
+            got = _kernels._candidates_hashed(
+                *args, extra, u, walk, _kernels.HASH_SLOTS_MAX, n_cand, True, scratch[5],
+                scratch[6], scratch[0], ordered,
+            )  # fmt: skip
+            if not ordered:
+                by_pos = np.argsort(got[0])
+                got = tuple(x[by_pos] for x in got)
+                want = np.argsort(ref[0])
+                ref_ = tuple(x[want] for x in ref)
+            else:
+                ref_ = ref
+            for a, b in zip(got, ref_, strict=True):
+                assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), (u, ordered)
+        assert not scratch[0].any() and not scratch[1].any() and not scratch[2].any()
