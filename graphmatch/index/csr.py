@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from graphmatch._validation import check_pair_shapes
 from graphmatch.errors import InvalidInput, PersonNotFound
 from graphmatch.index import kernels
 
@@ -296,7 +297,6 @@ class CSRIndex:
             If a pair does not hold two ids.
         """
         batch = pairs if isinstance(pairs, list) else list(pairs)
+        check_pair_shapes(batch)
         flat = self.positions(list(chain.from_iterable(batch)))
-        if flat.size != 2 * len(batch):
-            raise InvalidInput("each pair must hold two ids")
         return self.mutual_counts_at(flat[0::2], flat[1::2])

@@ -61,7 +61,8 @@ from typing import Any, TypeVar, cast
 
 import numpy as np
 
-from graphmatch.errors import InvalidInput, PersonNotFound
+from graphmatch._validation import check_pair_shapes
+from graphmatch.errors import PersonNotFound
 from graphmatch.index import kernels, live_kernels
 from graphmatch.index.csr import CSRIndex, check_positions
 from graphmatch.index.idtable import ID_CHUNK, IdTable, split_ids
@@ -903,8 +904,6 @@ class LiveIndex:
         # the write lock that holds every writer back). Unless someone was removed since.
         removals = self.removals
         flat = self._find(batch)
-        if flat.size != 2 * len(batch):
-            raise InvalidInput("each pair must hold two ids")
         return self.read(lambda: self._counts_present(batch, flat, removals))
 
     def _find(self, batch: Sequence[tuple[str, str]]) -> np.ndarray:
@@ -915,6 +914,7 @@ class LiveIndex:
         flat = self._find_by_table(batch) if 2 * len(batch) >= TABLE_MIN else None
         if flat is not None:
             return flat
+        check_pair_shapes(batch)
         wanted = list(chain.from_iterable(batch))
         flat = self.positions(wanted)
         # Dropped now, while its strings are in cache from the lookup: dropped after the

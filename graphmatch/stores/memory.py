@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import networkx as nx
 
-from graphmatch._validation import check_attrs, check_id
+from graphmatch._validation import check_attrs, check_id, check_pair_shapes
 from graphmatch.errors import InvalidInput, PersonExists, PersonNotFound
 from graphmatch.loaders import LoadReport, read_edgelist
 from graphmatch.stores.protocol import PairStats
@@ -306,12 +306,10 @@ class MemoryStore:
                         return [n]
             counts: list[int] = index.mutual_counts(batch).tolist()
             return counts
+        check_pair_shapes(batch)
         with self._lock:
             out = []
-            for pair in batch:
-                if len(pair) != 2:
-                    raise InvalidInput("each pair must hold two ids")
-                a, b = pair
+            for a, b in batch:
                 adj_a, adj_b = self._require(a), self._require(b)
                 small, big = (adj_a, adj_b) if len(adj_a) <= len(adj_b) else (adj_b, adj_a)
                 out.append(sum(1 for w in small if w in big and w != a and w != b))

@@ -231,6 +231,23 @@ def test_mutual_counts_agree_with_mutual_friends(store: gm.GraphStore, matcher: 
         m.mutual_counts([("ann", "nobody")])
 
 
+@pytest.mark.parametrize(
+    "pairs",
+    [
+        [("ann",), ("bob", "eve", "hal")],  # flattened, these would be two wrong pairs
+        [("ann", "bob"), ("eve",)],
+        [("ann", "bob"), 7],
+    ],
+    ids=["one-and-three", "one", "no-length"],
+)
+def test_mutual_counts_refuse_an_item_that_is_not_a_pair(
+    store: gm.GraphStore, matcher: gm.Matcher, pairs: list[object]
+) -> None:
+    m = _fill(store, matcher, WORLD)
+    with pytest.raises(gm.InvalidInput, match="two ids"):
+        m.mutual_counts(pairs)  # type: ignore[arg-type]
+
+
 def test_the_plain_path_answers_alike_without_touching_a_push_down(
     store: gm.GraphStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
