@@ -58,6 +58,19 @@ QUANTUM_INV = rule.QUANTUM_INV
 PARALLEL = threading.Lock()
 
 
+def _emit_prefetch(builder: Any, ptr: Any) -> None:
+    """Emit ``llvm.prefetch`` of the cache line at ptr (an i8 pointer) into builder."""
+    i8p = ir.IntType(8).as_pointer()
+    i32 = ir.IntType(32)
+    fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+    fn = cgutils.get_or_insert_function(  # type: ignore[no-untyped-call]
+        builder.module, fnty, "llvm.prefetch.p0"
+    )
+    # (address, read, keep in every cache level, data cache)
+    flags = [ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)]
+    builder.call(fn, [ptr, *flags])
+
+
 def _prefetch_typer(typingctx: Any, arr: Any, i: Any) -> Any:
     """Hint the CPU to start loading arr[i] into cache (``llvm.prefetch``); no effect on results.
 
@@ -73,15 +86,7 @@ def _prefetch_typer(typingctx: Any, arr: Any, i: Any) -> Any:
         ptr = cgutils.get_item_pointer(  # type: ignore[no-untyped-call]
             context, builder, aty, ary, [args[1]], wraparound=False
         )
-        i8p = ir.IntType(8).as_pointer()
-        i32 = ir.IntType(32)
-        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
-        fn = cgutils.get_or_insert_function(  # type: ignore[no-untyped-call]
-            builder.module, fnty, "llvm.prefetch.p0"
-        )
-        # (address, read, keep in every cache level, data cache)
-        flags = [ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)]
-        builder.call(fn, [builder.bitcast(ptr, i8p), *flags])
+        _emit_prefetch(builder, builder.bitcast(ptr, ir.IntType(8).as_pointer()))
         return context.get_dummy_value()
 
     return types.void(arr, i), codegen
